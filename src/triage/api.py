@@ -1,0 +1,126 @@
+"""The library interface: the same functions the CLI and the HTTP API call.
+
+    import triage
+    decision = triage.assess(payload, db="triage.db")   # validate, decide, log
+    decision = triage.decide(payload)                   # validate and decide, no log
+
+``payload`` is a dict, JSON text or bytes shaped as CONTRACT section 1. Invalid input raises
+``triage.InputError`` (its ``problems`` name each field and the fix) and logs nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from .assessment import Decider, assign_reference
+from .errors import InputError, Problem, TriageError
+from .models import Decision, Representation
+from .ruleset import RuleSet, load_rules
+from .store import DecisionLog
+from .validation import decode, parse_representation
+
+_deciders: dict[str, Decider] = {}
+
+
+def decider(rules: RuleSet | str | Path | None = None) -> Decider:
+    """The Decider for a rules directory (built once per process and ruleset)."""
+    ruleset = rules if isinstance(rules, RuleSet) else load_rules(rules)
+    if ruleset.hash not in _deciders:
+        _deciders[ruleset.hash] = Decider(ruleset)
+    return _deciders[ruleset.hash]
+
+
+def _raw(case: Any) -> dict[str, Any]:
+    if isinstance(case, Representation):
+        return case.model_dump(mode="json", exclude_none=True)
+    if isinstance(case, (bytes, bytearray)):
+        case = decode(bytes(case))
+    elif isinstance(case, str):
+        case = decode(case.encode("utf-8"))
+    if not isinstance(case, dict):
+        raise InputError([Problem("", f"expected a JSON object for a representation, got {type(case).__name__}")])
+    return case
+
+
+def prepare(case: Any, rules: RuleSet, *, today: date | None = None) -> tuple[Representation, dict[str, Any]]:
+    """Validate ``case``; return the Representation and the raw input with its reference."""
+    raw = _raw(case)
+    rep = parse_representation(raw, rules, today=today or date.today())
+    if rep.reference is None:
+        raw = {"reference": assign_reference(raw), **raw}
+        rep = rep.model_copy(update={"reference": raw["reference"]})
+    return rep, raw
+
+
+def decide(case: Any, *, rules: RuleSet | str | Path | None = None, now: datetime | None = None) -> Decision:
+    """Validate and decide one representation without logging it (``decision_id`` is None)."""
+    d = decider(rules)
+    rep, _ = prepare(case, d.rules)
+    assert rep.reference is not None
+    return d.decide(rep, rep.reference, now)
+
+
+def assess(case: Any, *, db: DecisionLog | str | Path | None = None,
+           rules: RuleSet | str | Path | None = None, now: datetime | None = None) -> Decision:
+    """Validate, decide and log one representation; the decision carries its log id.
+
+    ``db`` is a DecisionLog or a path (default: ``TRIAGE_DB`` or ./triage.db)."""
+    d = decider(rules)
+    rep, raw = prepare(case, d.rules)
+    assert rep.reference is not None
+    decision = d.decide(rep, rep.reference, now)
+    log = db if isinstance(db, DecisionLog) else DecisionLog(db)
+    decision.decision_id = log.append(decision.model_dump(mode="json"), raw)
+    return decision
+
+
+@dataclass
+class BatchResult:
+    """The outcome of one batch line: a decision, or the problems that stopped it."""
+
+    line: int
+    decision: Decision | None = None
+    error: TriageError | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        if self.decision is not None:
+            return {"line": self.line, "ok": True, "decision": self.decision.model_dump(mode="json")}
+        assert self.error is not None
+        problems = getattr(self.error, "problems", None) or [Problem("", str(self.error))]
+        return {"line": self.line, "ok": False,
+                "errors": [{"field": p.field, "message": p.message} for p in problems]}
+
+
+def assess_batch(lines: Iterable[bytes | str], *, db: DecisionLog | str | Path | None = None,
+                 rules: RuleSet | str | Path | None = None) -> Iterator[BatchResult]:
+    """Assess JSON Lines one by one (CONTRACT section 4). Each line is its own transaction:
+    a bad line logs nothing and the rest go on. Blank lines are skipped."""
+    d = decider(rules)
+    log = db if isinstance(db, DecisionLog) else DecisionLog(db)
+    for number, line in enumerate(lines, start=1):
+        data = line.encode("utf-8") if isinstance(line, str) else line
+        if not data.strip():
+            continue
+        try:
+            decision = assess(decode(data, f"line {number}"), db=log, rules=d.rules)
+        except TriageError as exc:
+            yield BatchResult(number, error=exc)
+        else:
+            yield BatchResult(number, decision=decision)
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema of a representation (CONTRACT section 1), for the eForm team."""
+    out = Representation.model_json_schema()
+    out["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    out["title"] = "Representation"
+    return out
+
+
+def to_json(decision: Decision) -> str:
+    return json.dumps(decision.model_dump(mode="json"), indent=2)

@@ -1,0 +1,115 @@
+"""From a validated representation to a decision: facts, phases of rules, deadlines.
+
+This module holds no policy: which rule wins is the rules' order (see ``triage.ruleset``),
+and every figure comes from the settings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from .deadlines import Clock
+from .engine import Engine
+from .errors import RuleError
+from .facts import EXCLUSIVE_CONCLUSIONS, build_facts
+from .models import Decision, FiredRule, OfficerQuestion, Representation
+from .ruleset import Rule, RuleSet
+
+
+@dataclass
+class Evaluation:
+    """What the rules concluded, before it is shaped into a Decision."""
+
+    conclusions: dict[str, Any]
+    contributing: list[Rule]
+    facts: dict[str, Any]
+
+
+def assign_reference(raw: dict[str, Any]) -> str:
+    """A stable reference for a representation that came without one: the same content
+    always gets the same reference, so a retried submission is recognisably the same."""
+    canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), default=str)
+    digest = hashlib.sha256(canonical.encode()).hexdigest()[:10].upper()
+    return f"TR-{str(raw.get('received_date', ''))[:4]}-{digest}"
+
+
+class Decider:
+    """Decides representations with one RuleSet. Build once, use for many cases."""
+
+    def __init__(self, rules: RuleSet) -> None:
+        self.rules = rules
+        self.engine = Engine(rules)
+        self.clock = Clock(rules)
+
+    def evaluate(self, rep: Representation) -> Evaluation:
+        facts = build_facts(rep, self.rules, self.clock.calendar)
+        values: dict[str, Any] = {}
+        fired: list[Rule] = []
+        for index, phase in enumerate(self.rules.phases):
+            drawn: dict[str, Any] = {}
+            for pos in self.engine.fire(index, facts):
+                rule = phase.rules[pos]
+                fired.append(rule)
+                for key, value in rule.exclusive.items():
+                    drawn.setdefault(key, value)  # first rule in file order wins
+            values.update(drawn)  # a later phase may revise an earlier one
+            facts.update({f"decision.{k}": v for k, v in drawn.items()})
+        contributing = [r for r in fired if all(values.get(k) == v for k, v in r.exclusive.items())]
+        return Evaluation(values, contributing, facts)
+
+    def decide(self, rep: Representation, reference: str, now: datetime | None = None) -> Decision:
+        ev = self.evaluate(rep)
+        c = ev.conclusions
+        for key in ("representation_type", "disposition"):
+            if key not in c:
+                raise RuleError(f"no rule concluded the {key} for this case: add a rule (or a "
+                                f"catch-all) to the phase that decides it")
+        rtype, disposition = c["representation_type"], c["disposition"]
+        is_complaint = rtype == "complaint"
+        procedure = c.get("procedure") if is_complaint else None
+        stage = c.get("stage") if is_complaint else None
+        reason = c.get("reason") if disposition in ("refused", "deferred") else None
+        if disposition in ("refused", "deferred") and reason is None:
+            raise RuleError(f"the rules {disposition} this case without a reason")
+
+        def collected(key: str) -> list[Any]:
+            out: list[Any] = []
+            for rule in ev.contributing:
+                out += [v for v in rule.cumulative(key) if v not in out]
+            return out
+
+        asks = collected("ask") if disposition == "officer_decision_required" else []
+        if disposition == "officer_decision_required" and not asks:
+            raise RuleError("the rules require an officer decision but ask no question")
+        questions = [
+            OfficerQuestion(id=q, citation=self.rules.questions[q]["citation"],
+                            question=self.rules.questions[q]["question"],
+                            factors=list(self.rules.questions[q]["factors"]),
+                            presumption=self.rules.questions[q]["presumption"])
+            for q in self.rules.questions if q in asks
+        ]
+        deadlines = self.clock.for_decision(rep.received_date, rep.kind, rtype, procedure, disposition, stage)
+        stamp = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+        return Decision(
+            decision_id=None,
+            reference=reference,
+            representation_type=rtype,
+            procedure=procedure,
+            disposition=disposition,
+            stage=stage,
+            reason=reason,
+            deadlines=deadlines,
+            advocacy_offer=bool(collected("advocacy_offer")),
+            officer_questions=questions,
+            flags=collected("flags"),
+            rules_fired=[FiredRule(id=r.id, title=r.title, citation=r.citation) for r in ev.contributing],
+            ruleset=self.rules.hash,
+            assessed_at=stamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
+
+
+__all__ = ["Decider", "Evaluation", "assign_reference", "EXCLUSIVE_CONCLUSIONS"]

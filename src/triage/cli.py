@@ -1,0 +1,235 @@
+"""The `triage` command: short wrappers over the library (see STYLE.md, "Library first").
+
+Errors are translated in one place (``main``): input problems exit 2, one line each;
+any other `triage` error exits 1; a traceback is always a bug.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .errors import InputError, TriageError, UsageError
+
+
+class Context:
+    """What every subcommand shares: where the log and the rules are."""
+
+    def __init__(self, db: str | None, rules: str | None) -> None:
+        self.db_path = db
+        self.rules_dir = rules
+
+    def rules(self) -> Any:
+        from .ruleset import load_rules
+        return load_rules(self.rules_dir)
+
+    def log(self) -> Any:
+        from .store import DecisionLog
+        return DecisionLog(self.db_path)
+
+
+def _read(path: str) -> bytes:
+    if path == "-":
+        return sys.stdin.buffer.read()
+    p = Path(path)
+    if not p.is_file():
+        raise UsageError(f"no such file: {path}")
+    return p.read_bytes()
+
+
+def _echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, default=str))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="triage")
+@click.option("--db", envvar="TRIAGE_DB", metavar="PATH",
+              help="The decision log (SQLite). Default: $TRIAGE_DB, else ./triage.db.")
+@click.option("--rules", "rules_dir", envvar="TRIAGE_RULES", metavar="DIR",
+              help="The rules directory. Default: $TRIAGE_RULES, else rules/ of this checkout.")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None, rules_dir: str | None) -> None:
+    """Triage representations to children's services: route, deadlines, reasons, log."""
+    ctx.obj = Context(db, rules_dir)
+
+
+@cli.command()
+@click.argument("case", required=False, metavar="CASE.json|-")
+@click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON (CONTRACT section 2).")
+@click.option("--batch", metavar="FILE.jsonl|-", help="Assess one representation per line; print one JSON result per line.")
+@click.pass_obj
+def assess(obj: Context, case: str | None, as_json: bool, batch: str | None) -> None:
+    """Decide a representation, log it and print the decision."""
+    from . import api
+    if batch:
+        raise SystemExit(_assess_batch(obj, batch))
+    if not case:
+        raise UsageError("give a CASE.json file, - for standard input, or --batch FILE.jsonl")
+    decision = api.assess(_read_case(case), db=obj.log(), rules=obj.rules())
+    if as_json:
+        click.echo(api.to_json(decision))
+    else:
+        from .render import decision_text
+        click.echo(decision_text(decision.model_dump(mode="json"), obj.rules().flags))
+
+
+def _read_case(case: str) -> Any:
+    from .validation import decode
+    return decode(_read(case), "standard input" if case == "-" else case)
+
+
+def _assess_batch(obj: Context, batch: str) -> int:
+    from . import api
+    stream = sys.stdin.buffer if batch == "-" else None
+    if stream is None:
+        if not Path(batch).is_file():
+            raise UsageError(f"no such file: {batch}")
+        stream = open(batch, "rb")
+    failed = total = 0
+    show_progress = batch != "-" and sys.stderr.isatty()
+    with stream:
+        lines = list(stream) if show_progress else stream
+        results = api.assess_batch(lines, db=obj.log(), rules=obj.rules())
+        if show_progress:
+            with click.progressbar(results, length=len(lines), label="Assessing", file=sys.stderr) as bar:
+                for result in bar:
+                    total, failed = total + 1, failed + (result.decision is None)
+                    click.echo(json.dumps(result.to_json()))
+        else:
+            for result in results:
+                total, failed = total + 1, failed + (result.decision is None)
+                click.echo(json.dumps(result.to_json()))
+    click.echo(f"{total - failed} assessed and logged, {failed} failed", err=True)
+    return 1 if failed else 0
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of a representation (for the eForm team)."""
+    from .api import schema as build
+    _echo_json(build())
+
+
+@cli.group()
+def log() -> None:
+    """Review the decision log."""
+
+
+@log.command("list")
+@click.option("--since", metavar="DATE", help="Received on or after DATE (YYYY-MM-DD).")
+@click.option("--until", metavar="DATE", help="Received on or before DATE (YYYY-MM-DD).")
+@click.option("--procedure", type=click.Choice(["statutory", "corporate"]))
+@click.option("--disposition", type=click.Choice(
+    ["accepted", "refused", "deferred", "officer_decision_required", "information_requested", "redirected"]))
+@click.option("--type", "rtype", metavar="TYPE", help="Representation type, e.g. complaint, ad_hoc.")
+@click.option("--latest", is_flag=True, help="Only the latest decision on each reference.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many decisions.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (decisions with their inputs).")
+@click.pass_obj
+def log_list(obj: Context, since: str | None, until: str | None, procedure: str | None,
+             disposition: str | None, rtype: str | None, latest: bool, limit: int | None, as_json: bool) -> None:
+    """List logged decisions, oldest first."""
+    from datetime import date
+    for name, value in (("--since", since), ("--until", until)):
+        if value:
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                raise UsageError(f"{name}: {value!r} is not a date; write YYYY-MM-DD") from None
+    rows = obj.log().list(since=since, until=until, procedure=procedure, disposition=disposition,
+                          representation_type=rtype, latest_only=latest, limit=limit)
+    if as_json:
+        _echo_json([{"decision": r.decision, "representation": r.representation} for r in rows])
+    else:
+        from .render import log_table
+        click.echo(log_table([{**r.decision, "received_date": r.representation.get("received_date")} for r in rows]))
+
+
+@log.command("show")
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (decisions with their inputs).")
+@click.pass_obj
+def log_show(obj: Context, ref: str, as_json: bool) -> None:
+    """Show every decision on a reference (or one decision by id, d-000123)."""
+    store = obj.log()
+    rows = [store.get(ref)] if ref.startswith("d-") and ref[2:].isdigit() else store.history(ref)
+    if as_json:
+        _echo_json([{"decision": r.decision, "representation": r.representation} for r in rows])
+        return
+    from .render import decision_text
+    flags = obj.rules().flags
+    click.echo("\n\n".join(decision_text(r.decision, flags) for r in rows))
+
+
+@cli.group()
+def rules() -> None:
+    """Check and test the rules in rules/."""
+
+
+@rules.command("check")
+@click.option("--strict", is_flag=True, help="Treat warnings (outcomes no rule reaches) as errors.")
+@click.pass_obj
+def rules_check(obj: Context, strict: bool) -> None:
+    """Validate every rule file; report outcomes no rule can reach."""
+    from .checks import unreachable
+    ruleset = obj.rules()
+    warnings = unreachable(ruleset)
+    for w in warnings:
+        click.echo(f"warning: {w}", err=True)
+    click.echo(f"{len(ruleset.rules)} rules in {len(ruleset.phases)} phases: OK "
+               f"({len(warnings)} warnings; ruleset {ruleset.hash})")
+    if strict and warnings:
+        raise SystemExit(1)
+
+
+@rules.command("test")
+@click.option("--dir", "directory", metavar="DIR", help="Scenario directory (default: scenarios/ in the rules directory).")
+@click.option("-v", "--verbose", is_flag=True, help="List every scenario, not only failures.")
+@click.pass_obj
+def rules_test(obj: Context, directory: str | None, verbose: bool) -> None:
+    """Run the scenario files (given a case, expect a decision)."""
+    from .api import decider
+    from .scenarios import load_scenarios, run_scenario, uncovered_rules
+    ruleset = obj.rules()
+    scenarios = load_scenarios(Path(directory) if directory else ruleset.directory / "scenarios")
+    d = decider(ruleset)
+    outcomes = [run_scenario(d, sc) for sc in scenarios]
+    failed = [o for o in outcomes if not o.passed]
+    for o in outcomes:
+        if verbose or not o.passed:
+            click.echo(f"{'PASS' if o.passed else 'FAIL'} {o.scenario.file}: {o.scenario.name}")
+            for f in o.failures:
+                click.echo(f"     {f}")
+    missing = uncovered_rules(ruleset, outcomes)
+    for rid in missing:
+        click.echo(f"UNCOVERED rule {rid}: no scenario fires it")
+    click.echo(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")
+    if failed or missing:
+        raise SystemExit(1)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI and translate errors (exit 2 for bad input, 1 otherwise)."""
+    try:
+        cli.main(args=argv, prog_name="triage", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except TriageError as exc:
+        for line in exc.lines():
+            click.echo(f"error: {line}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except BrokenPipeError:
+        sys.exit(0)

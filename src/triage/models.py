@@ -1,0 +1,173 @@
+"""The public shapes of CONTRACT.md as pydantic models.
+
+Input models forbid unknown keys (a typo must not pass silently) and are validated in
+strict mode from JSON, so ``"true"`` is not a boolean and ``"5"`` is not a number.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from . import vocab
+
+REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+Reference = Annotated[str, StringConstraints(pattern=REFERENCE_PATTERN)]
+Text = Annotated[str, StringConstraints(max_length=200_000)]
+ShortText = Annotated[str, StringConstraints(max_length=2_000)]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Contact(_Input):
+    email: ShortText | None = None
+    phone: ShortText | None = None
+    address: ShortText | None = None
+
+
+class Equality(_Input):
+    """Free text recorded only for aggregate reporting (GBFC 5.6.2)."""
+
+    gender: ShortText | None = None
+    age_band: ShortText | None = None
+    disability: ShortText | None = None
+    ethnicity: ShortText | None = None
+    sexual_orientation: ShortText | None = None
+
+
+class Complainant(_Input):
+    name: ShortText | None = None
+    contact: Contact = Field(default_factory=Contact)
+    relationship: Literal[vocab.RELATIONSHIPS]  # type: ignore[valid-type]
+    has_parental_responsibility: bool = False
+    date_of_birth: date | None = None
+    age_unclear: bool = False
+    on_behalf_of_child: bool = False
+    equality: Equality = Field(default_factory=Equality)
+
+
+class Child(_Input):
+    """The child concerned, as at the time the grounds arose."""
+
+    name: ShortText | None = None
+    date_of_birth: date | None = None
+    looked_after: bool = False
+    in_need: bool = False
+    child_protection_plan: bool = False
+    care_leaver: bool = False
+    disabled: bool = False
+    special_guardianship_order: bool = False
+    adopted: bool = False
+    sufficient_understanding: bool | None = None
+    consents_to_representative: bool | None = None
+
+
+class About(_Input):
+    service: ShortText | None = None
+    function: Literal[vocab.FUNCTIONS] | None = None  # type: ignore[valid-type]
+    other_functions: list[Literal[vocab.FUNCTIONS]] = Field(default_factory=list)  # type: ignore[valid-type]
+    natures: list[ShortText] = Field(default_factory=list)
+    summary: Text
+    desired_outcome: Text | None = None
+    grounds_arose: date | None = None
+    became_aware: date | None = None
+    delay_reason: Text | None = None
+    concerns_adult_treatment: bool = False
+    outside_council: Literal[vocab.OUTSIDE_COUNCIL] | None = None  # type: ignore[valid-type]
+
+
+class Proceedings(_Input):
+    court: Literal[vocab.COURT] = "none"  # type: ignore[valid-type]
+    criminal: Literal[vocab.CRIMINAL] = "none"  # type: ignore[valid-type]
+    tribunal: Literal[vocab.TRIBUNAL] = "none"  # type: ignore[valid-type]
+    disciplinary: Literal[vocab.DISCIPLINARY] = "none"  # type: ignore[valid-type]
+
+
+class Previous(_Input):
+    """An earlier complaint about the same matters (for the repeat-complaint test)."""
+
+    reference: Reference
+    same_issues: bool = False
+    stages_completed: Annotated[int, Field(ge=0, le=3)] = 0
+    new_information: bool = False
+
+
+class Escalation(_Input):
+    """A request to move an existing complaint on to stage 2 or 3."""
+
+    original_reference: Reference
+    to_stage: Literal[2, 3]
+    # None: the previous stage was never answered (a complainant may escalate when a
+    # stage 1 response is late, DOMAIN section 3).
+    previous_response_date: date | None = None
+
+
+class Risk(_Input):
+    significant_harm: bool = False
+    same_day_action: bool = False
+
+
+class OfficerDecision(_Input):
+    """An officer's recorded answer to a question only judgement can settle."""
+
+    answer: bool
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=5_000)]
+    by: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class Representation(_Input):
+    """Anything the complaints team must act on (CONTRACT section 1)."""
+
+    reference: Reference | None = None
+    received_date: date
+    received_via: Literal[vocab.RECEIVED_VIA]  # type: ignore[valid-type]
+    kind: Literal[vocab.KINDS] = "complaint"  # type: ignore[valid-type]
+    complainant: Complainant
+    child: Child = Field(default_factory=Child)
+    about: About
+    proceedings: Proceedings = Field(default_factory=Proceedings)
+    previous: Previous | None = None
+    escalation: Escalation | None = None
+    risk: Risk = Field(default_factory=Risk)
+    officer_decisions: dict[Literal[vocab.QUESTIONS], OfficerDecision] = Field(default_factory=dict)  # type: ignore[valid-type]
+
+
+# ----------------------------------------------------------------------------- output
+
+
+class FiredRule(BaseModel):
+    id: str
+    title: str
+    citation: str
+
+
+class OfficerQuestion(BaseModel):
+    id: Literal[vocab.QUESTIONS]  # type: ignore[valid-type]
+    question: str
+    factors: list[str]
+    presumption: str
+    citation: str
+
+
+class Decision(BaseModel):
+    """A decision on one representation (CONTRACT section 2)."""
+
+    decision_id: str | None
+    reference: str
+    representation_type: Literal[vocab.REPRESENTATION_TYPES]  # type: ignore[valid-type]
+    procedure: Literal[vocab.PROCEDURES] | None  # type: ignore[valid-type]
+    disposition: Literal[vocab.DISPOSITIONS]  # type: ignore[valid-type]
+    stage: int | None
+    reason: Literal[vocab.REASONS] | None  # type: ignore[valid-type]
+    deadlines: dict[str, date]
+    advocacy_offer: bool
+    officer_questions: list[OfficerQuestion]
+    flags: list[str]
+    rules_fired: list[FiredRule]
+    letters: list[dict[str, Any]] = Field(default_factory=list)
+    ruleset: str
+    assessed_at: str
