@@ -43,7 +43,7 @@ def _raw(case: Any) -> dict[str, Any]:
     elif isinstance(case, str):
         case = decode(case.encode("utf-8"))
     if not isinstance(case, dict):
-        raise InputError([Problem("", f"expected a JSON object for a representation, got {type(case).__name__}")])
+        raise InputError([Problem("", f"expected a JSON object {{...}} for a representation, got {type(case).__name__}")])
     return case
 
 

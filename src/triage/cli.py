@@ -34,12 +34,15 @@ class Context:
 
 
 def _read(path: str) -> bytes:
+    """The bytes of a case file or standard input, reading no more than the size limit allows."""
+    from .validation import MAX_INPUT_BYTES
     if path == "-":
-        return sys.stdin.buffer.read()
+        return sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
     p = Path(path)
     if not p.is_file():
         raise UsageError(f"no such file: {path}")
-    return p.read_bytes()
+    with p.open("rb") as f:
+        return f.read(MAX_INPUT_BYTES + 1)
 
 
 def _echo_json(value: Any) -> None:

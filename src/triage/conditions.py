@@ -25,11 +25,11 @@ item that the list operators skip.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from .facts import FACTS, FactSpec
+from .hints import suggest
 
 LIST_SENTINEL = ""
 SCALAR_OPS = ("in", "not", "not_in", "gt", "gte", "lt", "lte", "exists")
@@ -46,12 +46,6 @@ class ConditionError(ValueError):
 def durable_key(path: str) -> str:
     """The attribute name of a fact in the durable-rules payload."""
     return path.replace(".", "__")
-
-
-def suggest(word: str, options: list[str] | tuple[Any, ...]) -> str:
-    """' Did you mean ...?' for the nearest options, or ''."""
-    close = difflib.get_close_matches(str(word), [str(o) for o in options], n=3, cutoff=0.5)
-    return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
 
 
 def _check_value(path: str, spec: FactSpec, value: Any) -> None:

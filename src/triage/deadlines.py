@@ -50,9 +50,12 @@ class Clock:
             return {"act_by": day0}  # same day
         if representation_type == "information_request":
             if kind == "subject_access_request":
+                # A calendar month; a deadline on a non-working day moves to the next
+                # working day (ICO guidance on the right of access).
                 sar = s["information_request"]["sar"]
-                return {"respond_by": _add_months(received, sar["respond_months"]),
-                        "respond_by_latest": _add_months(received, sar["respond_months"] + sar["extension_months"])}
+                months = (sar["respond_months"], sar["respond_months"] + sar["extension_months"])
+                due, latest = (self.calendar.next_working_day(_add_months(received, m)) for m in months)
+                return {"respond_by": due, "respond_by_latest": latest}
             foi = s["information_request"]["foi"]
             return {"respond_by": self.uk_calendar.add_working_days(received, int(foi["respond"]))}
         if representation_type == "pre_complaint":

@@ -6,6 +6,10 @@
 - No background thread: a host whose ``_run`` does nothing (it stole results); this uses a
   private method, so durable-rules is pinned to 2.0.28 exactly.
 - Exceptions inside actions come back as text under ``exception``: checked after each call.
+- A fact that no rule matches raises ``MessageNotHandledException``, and deleting the state
+  of such a session can then crash the C core (seen as a segfault or ``free(): invalid
+  pointer`` when a process's first fact matched nothing). Every compiled phase therefore
+  carries one hidden rule that always matches, so every assertion is handled.
 - A ruleset name registers once per process: names carry the ruleset hash.
 """
 
@@ -23,6 +27,7 @@ from .errors import RuleError
 from .ruleset import RuleSet
 
 _FIRED_PREFIX = "fired__"
+_ALWAYS = "always"
 
 
 class _Host(durable_engine.Host):  # type: ignore[misc]
@@ -37,7 +42,10 @@ class _Host(durable_engine.Host):  # type: ignore[misc]
         def record(c: Any) -> None:
             c.s[key] = 1
 
-        return record
+        def handled(c: Any) -> None:
+            return None
+
+        return handled if action_name == _ALWAYS else record
 
 
 _LOCK = threading.Lock()
@@ -72,6 +80,8 @@ class Engine:
                     f"r{pos}": {"all": [{"m": rule.condition}], "run": str(pos)}
                     for pos, rule in enumerate(phase.rules)
                 }
+                # Every fact has a received_date: the always-matching rule (see above).
+                definitions[name]["r_always"] = {"all": [{"m": {"$ex": {"received_date": 1}}}], "run": _ALWAYS}
             if definitions:
                 try:
                     host.set_rulesets(definitions)
@@ -92,8 +102,6 @@ class Engine:
             payload["sid"] = sid
             try:
                 state = host.assert_fact(name, payload)
-            except durable_engine.MessageNotHandledException:
-                return []  # no rule matched: a normal outcome
             except Exception as exc:
                 raise RuleError(f"evaluating phase {phase.name!r} failed: {exc}", file=phase.file) from exc
             finally:

@@ -36,7 +36,8 @@ from typing import Any
 import yaml
 
 from . import vocab
-from .conditions import ConditionError, compile_condition, suggest
+from .conditions import ConditionError, compile_condition
+from .hints import suggest
 from .errors import RuleError, RuleErrors
 from .facts import CUMULATIVE_CONCLUSIONS, EXCLUSIVE_CONCLUSIONS, FACTS
 from .taxonomy import Taxonomy

@@ -72,7 +72,12 @@ def load_scenarios(directory: Path) -> list[Scenario]:
     """Every scenario under ``directory`` (sorted by file), validated for shape."""
     found: list[Scenario] = []
     for path in sorted(directory.glob("*.yaml")):
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}
+        try:
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}" if mark else ""
+            raise RuleError(f"not valid YAML{where}: {getattr(exc, 'problem', exc)}", file=str(path)) from None
         base = _jsonable(data.get("base") or {})
         for i, raw in enumerate(data.get("scenarios") or []):
             name = raw.get("name") or f"#{i + 1}"

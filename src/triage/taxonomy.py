@@ -6,10 +6,11 @@ is the entry "MASH/CRT". Unknown labels are errors with the nearest labels as su
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from .hints import nearest
 
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 
@@ -48,7 +49,7 @@ class LabelList:
 
     def suggest(self, label: str, n: int = 3) -> list[str]:
         """The nearest canonical labels to an unknown one."""
-        keys = difflib.get_close_matches(normalise(label), list(self.entries), n=n, cutoff=0.5)
+        keys = nearest(normalise(label), list(self.entries), n=n)
         return [self.entries[k].label for k in keys]
 
     def labels(self) -> list[str]:

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from . import vocab
-from .conditions import suggest
+from .hints import suggest
 from .errors import InputError, Problem
 from .models import Representation
 from .ruleset import RuleSet
@@ -24,7 +24,7 @@ MAX_INPUT_BYTES = 1_000_000  # one representation; a batch is read line by line
 def decode(data: bytes, source: str = "input") -> Any:
     """Bytes -> JSON value, with errors an officer can act on."""
     if len(data) > MAX_INPUT_BYTES:
-        raise InputError([Problem("", f"{source} is {len(data):,} bytes; one representation may be at most "
+        raise InputError([Problem("", f"{source} is too large: one representation may be at most "
                                       f"{MAX_INPUT_BYTES:,} bytes (attach documents elsewhere, not in the JSON)")])
     try:
         text = data.decode("utf-8-sig")

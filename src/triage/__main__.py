@@ -1,0 +1,5 @@
+"""`python -m triage` runs the CLI."""
+
+from .cli import main
+
+main()

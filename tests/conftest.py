@@ -1,0 +1,79 @@
+"""Shared fixtures: the project's rules, a valid case, a fresh log, and a CLI runner."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+RULES = ROOT / "rules"
+EXAMPLES = ROOT / "examples"
+
+
+@pytest.fixture(scope="session")
+def rules() -> Any:
+    from triage.ruleset import load_rules
+
+    return load_rules(RULES)
+
+
+@pytest.fixture
+def case() -> dict[str, Any]:
+    """A valid statutory complaint from a parent (CONTRACT section 1), fresh per test."""
+    return copy.deepcopy(json.loads((EXAMPLES / "statutory-parent.json").read_text()))
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "log.db"
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, db: Path) -> Any:
+    """Run the `triage` CLI in-process with --db and --rules set; returns exit code and output."""
+    from triage.cli import main
+
+    def _run(*args: str, stdin: bytes | None = None, use_db: bool = True) -> Result:
+        if stdin is not None:
+            monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8"))
+        argv = ([f"--db={db}"] if use_db else []) + [f"--rules={RULES}", *args]
+        code = 0
+        try:
+            main(argv)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return _run
+
+
+def log_rows(path: Path) -> int:
+    """How many decisions the log at ``path`` holds (0 when it does not exist)."""
+    import sqlite3
+
+    if not path.exists():
+        return 0
+    conn = sqlite3.connect(path)
+    try:
+        tables = {r[0] for r in conn.execute("select name from sqlite_master where type='table'")}
+        return conn.execute("select count(*) from decisions").fetchone()[0] if "decisions" in tables else 0
+    finally:
+        conn.close()

@@ -1,0 +1,192 @@
+"""Bad input gets exit status 2, one line per problem naming the field and the fix, and
+nothing is written to the log."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import log_rows
+
+
+def _assess(run: Any, payload: bytes) -> Any:
+    return run("assess", "-", stdin=payload)
+
+
+def _bad(run: Any, db: Path, case: Any) -> list[str]:
+    payload = case if isinstance(case, bytes) else json.dumps(case).encode()
+    r = _assess(run, payload)
+    assert r.code == 2, (r.out, r.err)
+    assert r.out == ""
+    assert log_rows(db) == 0
+    return r.err.splitlines()
+
+
+def test_invalid_json(run: Any, db: Path) -> None:
+    """Malformed JSON names the line and column."""
+    assert _bad(run, db, b'{"received_date": "2025-03-14",}') == [
+        "error: standard input is not valid JSON: Expecting property name enclosed in double quotes at line 1, column 32"]
+
+
+def test_not_utf8(run: Any, db: Path) -> None:
+    """Non-UTF-8 bytes are reported with their offset and the fix."""
+    lines = _bad(run, db, b'{"about": "caf\xe9"}')
+    assert lines == ["error: standard input is not UTF-8 text (byte 0xe9 at offset 14); save it as UTF-8 and try again"]
+
+
+def test_oversized(run: Any, db: Path) -> None:
+    """An input over 1 MB is refused before parsing."""
+    lines = _bad(run, db, b'{"x": "' + b"a" * 1_100_000 + b'"}')
+    assert lines == ["error: standard input is too large: one representation may be at most 1,000,000 bytes "
+                     "(attach documents elsewhere, not in the JSON)"]
+
+
+def test_empty_input(run: Any, db: Path) -> None:
+    """Empty input says what was expected."""
+    assert _bad(run, db, b"  \n") == ["error: standard input is empty; expected a JSON object (see `triage schema`)"]
+
+
+def test_not_an_object(run: Any, db: Path) -> None:
+    """A JSON array is not a representation."""
+    assert _bad(run, db, b"[]") == ["error: expected a JSON object {...} for a representation, got list"]
+
+
+def test_unknown_field_suggests_nearest(run: Any, db: Path, case: dict[str, Any]) -> None:
+    """A typo in a key is an error with the nearest valid key (at any depth)."""
+    case["recieved_via"] = case.pop("received_via")
+    case["child"]["lookd_after"] = True
+    assert _bad(run, db, case) == [
+        "error: received_via: required field is missing",
+        "error: child.lookd_after: unknown field; did you mean 'looked_after'?",
+        "error: recieved_via: unknown field; did you mean 'received_via'?",
+    ]
+
+
+def test_wrong_types(run: Any, db: Path, case: dict[str, Any]) -> None:
+    """Strings are not booleans and numbers are not text."""
+    case["child"]["in_need"] = "yes"
+    case["about"]["summary"] = 42
+    case["previous"] = {"reference": "CS-1", "stages_completed": "1"}
+    assert _bad(run, db, case) == [
+        'error: child.in_need: expected true or false, got "yes"',
+        "error: about.summary: expected text, got 42",
+        'error: previous.stages_completed: expected a whole number, got "1"',
+    ]
+
+
+def test_impossible_date(run: Any, db: Path, case: dict[str, Any]) -> None:
+    """30 February is not a date."""
+    case["received_date"] = "2025-02-30"
+    assert _bad(run, db, case) == [
+        "error: received_date: '2025-02-30' is not a real date; write it as YYYY-MM-DD, e.g. 2025-03-14"]
+
+
+def test_unknown_enum_value_suggests(run: Any, db: Path, case: dict[str, Any]) -> None:
+    """An unknown value names the nearest valid values."""
+    case["complainant"]["relationship"] = "grand_parent"
+    case["about"]["function"] = "child_in_ned"
+    assert _bad(run, db, case) == [
+        "error: complainant.relationship: 'grand_parent' is not a valid value; did you mean 'grandparent'?",
+        "error: about.function: 'child_in_ned' is not a valid value; did you mean 'child_in_need'?",
+    ]
+
+
+def test_unknown_taxonomy_labels_suggest(run: Any, db: Path, case: dict[str, Any]) -> None:
+    """Unknown service and nature labels are errors with the nearest labels from rules/taxonomy.yaml."""
+    case["about"]["service"] = "Childrens in Care"
+    case["about"]["natures"] = ["Poor Communication", "Conduct of Workr"]
+    assert _bad(run, db, case) == [
+        "error: about.service: unknown service 'Childrens in Care'; did you mean 'Children In Care'? "
+        "(labels are in rules/taxonomy.yaml)",
+        "error: about.natures[1]: unknown nature 'Conduct of Workr'; did you mean 'Conduct of Worker'? "
+        "(labels are in rules/taxonomy.yaml)",
+    ]
+
+
+def test_labels_match_ignoring_case_spacing_punctuation(run: Any, case: dict[str, Any]) -> None:
+    """'MASH / CRT' is the entry 'MASH/CRT' and 'poor communication' is 'Poor Communication'."""
+    case["about"]["service"] = "MASH / CRT"
+    case["about"]["natures"] = ["poor communication"]
+    r = _assess(run, json.dumps(case).encode())
+    assert r.code == 0, r.err
+
+
+def test_dates_after_receipt(run: Any, db: Path, case: dict[str, Any]) -> None:
+    """Grounds and awareness may not lie after the received date."""
+    case["about"]["grounds_arose"] = "2025-04-01"
+    case["about"]["became_aware"] = "2025-03-15"
+    assert _bad(run, db, case) == [
+        "error: about.grounds_arose: 2025-04-01 is after received_date 2025-03-14; it may not lie after it",
+        "error: about.became_aware: 2025-03-15 is after received_date 2025-03-14; it may not lie after it",
+    ]
+
+
+def test_received_in_future(run: Any, db: Path, case: dict[str, Any]) -> None:
+    """A representation cannot have been received tomorrow."""
+    tomorrow = date.today() + timedelta(days=1)
+    case["received_date"] = tomorrow.isoformat()
+    assert _bad(run, db, case) == [f"error: received_date: {tomorrow} is in the future (today is {date.today()})"]
+
+
+def test_bad_reference(run: Any, db: Path, case: dict[str, Any]) -> None:
+    """References name files and URLs, so slashes and spaces are refused."""
+    case["reference"] = "../etc/passwd"
+    assert _bad(run, db, case) == [
+        "error: reference: '../etc/passwd' is not a valid reference: 1-64 letters, digits, '.', '_' or '-', "
+        "starting with a letter or digit"]
+
+
+def test_unknown_officer_question_and_missing_reason(run: Any, db: Path, case: dict[str, Any]) -> None:
+    """Officer decisions need a known question id, a reason and a name."""
+    case["officer_decisions"] = {
+        "sufficent_interest": {"answer": True, "reason": "x", "by": "y"},
+        "accept_out_of_time": {"answer": True, "by": "y"},
+    }
+    assert _bad(run, db, case) == [
+        "error: officer_decisions.sufficent_interest.[key]: 'sufficent_interest' is not a valid value; "
+        "did you mean 'sufficient_interest'?",
+        "error: officer_decisions.accept_out_of_time.reason: required field is missing",
+    ]
+
+
+def test_escalation_stage_must_be_2_or_3(run: Any, db: Path, case: dict[str, Any]) -> None:
+    """A request can only be to stage 2 or 3."""
+    case["escalation"] = {"original_reference": "CS-1", "to_stage": 4}
+    lines = _bad(run, db, case)
+    assert lines[0].startswith("error: escalation.to_stage: 4 is not a valid value")
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=10), kids, max_size=3),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(path=st.sampled_from(["received_date", "received_via", "kind", "complainant", "complainant.relationship",
+                             "complainant.contact", "child", "child.in_need", "about", "about.natures",
+                             "about.function", "proceedings", "previous", "escalation", "officer_decisions",
+                             "risk", "reference"]),
+       value=_JSON)
+def test_any_mutation_is_accepted_or_a_clear_input_error(path: str, value: Any, rules: Any) -> None:
+    """Whatever is put in any field, validation either accepts it or raises InputError with field paths."""
+    from triage.errors import InputError
+    from triage.validation import parse_representation
+
+    case = json.loads((Path(__file__).parents[1] / "examples" / "statutory-parent.json").read_text())
+    node = case
+    *parents, last = path.split(".")
+    for p in parents:
+        node = node[p]
+    node[last] = value
+    try:
+        parse_representation(case, rules, today=date(2026, 1, 1))
+    except InputError as exc:
+        assert exc.problems and all(isinstance(p.message, str) and p.message for p in exc.problems)
