@@ -190,3 +190,9 @@ def test_any_mutation_is_accepted_or_a_clear_input_error(path: str, value: Any, 
         parse_representation(case, rules, today=date(2026, 1, 1))
     except InputError as exc:
         assert exc.problems and all(isinstance(p.message, str) and p.message for p in exc.problems)
+
+
+def test_field_at_wrong_level_points_to_its_place(run: Any, db: Path, case: dict[str, Any]) -> None:
+    """A field given one level too high names where it belongs."""
+    case["complainant"]["phone"] = "01632 960000"
+    assert _bad(run, db, case) == ["error: complainant.phone: unknown field; did you mean 'contact.phone'?"]

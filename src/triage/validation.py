@@ -50,6 +50,12 @@ def _path(loc: tuple[Any, ...]) -> str:
     return out
 
 
+def _submodel(annotation: Any) -> Any:
+    """The pydantic model inside an annotation such as ``Contact`` or ``Previous | None``."""
+    return next((a for a in getattr(annotation, "__args__", (annotation,))
+                 if isinstance(a, type) and hasattr(a, "model_fields")), None)
+
+
 def _model_at(loc: tuple[Any, ...]) -> Any:
     """The pydantic model class that owns the field at ``loc`` (for unknown-key hints)."""
     model: Any = Representation
@@ -59,9 +65,7 @@ def _model_at(loc: tuple[Any, ...]) -> Any:
         field = model.model_fields.get(part)
         if field is None:
             return None
-        ann = field.annotation
-        model = next((a for a in getattr(ann, "__args__", (ann,)) if isinstance(a, type)
-                      and hasattr(a, "model_fields")), None)
+        model = _submodel(field.annotation)
     return model
 
 
@@ -71,8 +75,13 @@ def _problem(err: Any) -> Problem:
     if kind == "extra_forbidden":
         model = _model_at(loc)
         allowed = list(model.model_fields) if model else []
-        return Problem(path, f"unknown field{suggest(loc[-1], allowed)}"
-                             + (f" (allowed here: {', '.join(allowed)})" if allowed and not suggest(loc[-1], allowed) else ""))
+        hint = suggest(loc[-1], allowed)
+        if not hint and model is not None:
+            nested = [f"{name}.{loc[-1]}" for name, f in model.model_fields.items()
+                      if loc[-1] in getattr(_submodel(f.annotation), "model_fields", {})]
+            hint = f"; did you mean {' or '.join(map(repr, nested))}?" if nested else ""
+        listing = "" if hint or not allowed else f" (allowed here: {', '.join(allowed)})"
+        return Problem(path, f"unknown field{hint}{listing}")
     if kind == "missing":
         return Problem(path, "required field is missing")
     if kind == "literal_error":
