@@ -33,7 +33,8 @@ import sys
 import tempfile
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import yaml
 
@@ -166,7 +167,7 @@ class Taxonomy:
         return found
 
 
-def _weighted(rng: random.Random, weights: dict[str, float]) -> str:
+def _weighted(rng: random.Random, weights: Mapping[str, float]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
@@ -388,17 +389,24 @@ class Generator:
     def young_person(self, received: date) -> dict[str, Any]:
         r = self.rng
         last = r.choice(LAST)
-        rel = _weighted(r, {"young_person": 45, "child": 25, "care_leaver": 30})
+        # service_user_adult: an adult complaining about their time as a looked-after child
+        rel = _weighted(r, {"young_person": 42, "child": 23, "care_leaver": 27, "service_user_adult": 8})
         fn = "leaving_care" if rel == "care_leaver" else r.choice(["looked_after", "child_in_need", "looked_after"])
         service = r.choice(self.tax.services_by_fn.get(fn) or self.tax.statutory_services)
         g = self.grounds(received)
-        age = (18, 21) if rel == "care_leaver" else (11, 17)
+        age = {"care_leaver": (18, 21), "service_user_adult": (16, 17)}.get(rel, (11, 17))
         via = "young_person_form" if r.random() < 0.5 else None
         case = self.base(received, via)
         dob = g - timedelta(days=365 * r.randint(*age) + r.randrange(365))
         extra: dict[str, Any] = {"date_of_birth": dob.isoformat()} if r.random() < 0.8 else {"age_unclear": True}
         case["complainant"] = self.complainant(rel, last, **extra)
-        if rel != "care_leaver":
+        if rel == "service_user_adult":  # now an adult; the grounds arose years ago, when a child
+            g = received - timedelta(days=r.randint(30, 330))
+            dob = g - timedelta(days=365 * 17 + r.randrange(300))
+            case["complainant"]["date_of_birth"] = dob.isoformat()
+            case["complainant"].pop("age_unclear", None)
+            case["child"] = {"date_of_birth": dob.isoformat(), "looked_after": True}
+        elif rel != "care_leaver":
             case["child"] = {"name": case["complainant"]["name"], "date_of_birth": dob.isoformat(),
                              "looked_after": fn == "looked_after", "sufficient_understanding": True}
         else:
@@ -630,7 +638,8 @@ class Generator:
             received = _received(self.rng)
             drawn.append((received, family, fams[family][1](received)))
         drawn.sort(key=lambda t: t[0])  # a feed in order of receipt
-        cases, mix = [], collections.Counter()
+        cases: list[dict[str, Any]] = []
+        mix: collections.Counter[str] = collections.Counter()
         per_year: collections.Counter[int] = collections.Counter()
         used: set[str] = set()
         complaints: list[str] = []  # references an escalation may point back to

@@ -49,7 +49,7 @@ def test_log_keeps_full_input_decision_ruleset_and_time(db: Path, case: dict[str
     from triage.store import DecisionLog
 
     decision = triage.assess(case, db=db, rules=RULES)
-    (row,) = DecisionLog(db).list()
+    (row,) = DecisionLog(db).find()
     assert row.representation == case
     assert row.decision == decision.model_dump(mode="json")
     assert row.decision["ruleset"] == triage.load_rules(RULES).hash

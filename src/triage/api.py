@@ -75,8 +75,40 @@ def assess(case: Any, *, db: DecisionLog | str | Path | None = None,
     assert rep.reference is not None
     decision = d.decide(rep, rep.reference, now)
     log = db if isinstance(db, DecisionLog) else DecisionLog(db)
-    decision.decision_id = log.append(decision.model_dump(mode="json"), raw)
-    return decision
+    logged = log.append(decision.model_dump(mode="json"), raw)
+    return Decision.model_validate(logged.decision)
+
+
+def draft_letters(decision: Decision | dict[str, Any], representation: Representation | dict[str, Any], *,
+                  rules: RuleSet | str | Path | None = None, templates: list[str] | None = None) -> list[Any]:
+    """Render the drafts a decision calls for (or the named ``templates``), as ``Draft``s
+    with ``.text`` and ``.html``. Nothing is logged or written."""
+    d = decider(rules)
+    if not isinstance(decision, Decision):
+        decision = Decision.model_validate(decision)
+    if not isinstance(representation, Representation):
+        representation = parse_representation(representation, d.rules)
+    wanted = templates if templates is not None else [x["template"] for x in decision.letters]
+    context = d.letters.context(representation.model_dump(mode="python"), decision.model_dump(mode="python"), d.rules)
+    return [d.letters.render(t, context) for t in wanted]
+
+
+def write_letters(drafts: list[Any], out_dir: str | Path, reference: str, *, decision_id: str | None = None,
+                  db: DecisionLog | str | Path | None = None, rules: RuleSet | str | Path | None = None,
+                  docx: bool = True) -> list[Path]:
+    """Write drafts as .txt, .html (and .docx) into ``out_dir``; record them in the log when
+    ``decision_id`` is given."""
+    d = decider(rules)
+    written: list[Path] = []
+    records = []
+    for draft in drafts:
+        paths = d.letters.write(draft, Path(out_dir), reference, docx=docx)
+        written += paths
+        records.append({**draft.summary(), "files": [str(p) for p in paths]})
+    if decision_id is not None:
+        log = db if isinstance(db, DecisionLog) else DecisionLog(db)
+        log.record_letters(decision_id, reference, records)
+    return written
 
 
 @dataclass

@@ -44,8 +44,22 @@ class Decider:
         self.rules = rules
         self.engine = Engine(rules)
         self.clock = Clock(rules)
+        self._letters: Any = None
 
-    def evaluate(self, rep: Representation) -> Evaluation:
+    @property
+    def letters(self) -> Any:
+        """The LetterBook of this ruleset's templates (built on first use)."""
+        if self._letters is None:
+            from .letters import LetterBook
+            if self.rules.templates_dir is None:
+                raise RuleError("no letter templates directory")
+            self._letters = LetterBook(self.rules.templates_dir, self.rules.council)
+        return self._letters
+
+    def evaluate(self, rep: Representation, forced: dict[str, Any] | None = None) -> Evaluation:
+        """Run the phases. ``forced`` conclusions (a manager's override) hold from the first
+        phase on, whatever the rules conclude, so later phases (letters) follow them."""
+        forced = forced or {}
         facts = build_facts(rep, self.rules, self.clock.calendar)
         values: dict[str, Any] = {}
         fired: list[Rule] = []
@@ -57,12 +71,15 @@ class Decider:
                 for key, value in rule.exclusive.items():
                     drawn.setdefault(key, value)  # first rule in file order wins
             values.update(drawn)  # a later phase may revise an earlier one
+            values.update(forced)
+            drawn.update(forced)
             facts.update({f"decision.{k}": v for k, v in drawn.items()})
         contributing = [r for r in fired if all(values.get(k) == v for k, v in r.exclusive.items())]
         return Evaluation(values, contributing, facts)
 
-    def decide(self, rep: Representation, reference: str, now: datetime | None = None) -> Decision:
-        ev = self.evaluate(rep)
+    def decide(self, rep: Representation, reference: str, now: datetime | None = None,
+               forced: dict[str, Any] | None = None) -> Decision:
+        ev = self.evaluate(rep, forced)
         c = ev.conclusions
         for key in ("representation_type", "disposition"):
             if key not in c:
@@ -106,10 +123,16 @@ class Decider:
             advocacy_offer=bool(collected("advocacy_offer")),
             officer_questions=questions,
             flags=collected("flags"),
+            letters=[self._letter_summary(t) for t in collected("letters")],
             rules_fired=[FiredRule(id=r.id, title=r.title, citation=r.citation) for r in ev.contributing],
             ruleset=self.rules.hash,
             assessed_at=stamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
         )
+
+
+    def _letter_summary(self, template_id: str) -> dict[str, str]:
+        info = self.letters.templates[template_id]
+        return {"template": info.id, "title": info.title, "audience": info.audience}
 
 
 __all__ = ["Decider", "Evaluation", "assign_reference", "EXCLUSIVE_CONCLUSIONS"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import vocab
+from .errors import RuleError
 from .ruleset import RuleSet
 
 # Outcomes reached outside the assessment rules: a pre-complaint is closed as "not
@@ -25,3 +26,72 @@ def unreachable(rules: RuleSet) -> list[str]:
             if v not in set_values.get(key, set()) and v not in REACHED_ELSEWHERE.get(key, set()):
                 out.append(f"no rule can conclude {key} = {v!r}")
     return out
+
+
+def _sample_decisions(rules: RuleSet) -> list[tuple[dict[str, object], dict[str, object]]]:
+    """(case, decision) pairs from the scenarios and examples: every kind of decision the
+    rules produce, so every letter branch they reach is rendered."""
+    import json
+    from datetime import datetime, timezone
+
+    from .api import decider
+    from .errors import InputError, RuleError
+    from .scenarios import load_scenarios
+    from .validation import parse_representation
+
+    d = decider(rules)
+    cases: list[dict[str, object]] = [s.case for s in load_scenarios(rules.directory / "scenarios")]
+    examples = rules.directory.parent / "examples"
+    cases += [json.loads(p.read_text()) for p in sorted(examples.glob("*.json"))]
+    out = []
+    for raw in cases:
+        try:
+            rep = parse_representation(raw, rules)
+        except InputError:
+            continue
+        try:
+            decision = d.decide(rep, rep.reference or "SAMPLE-1", datetime(2026, 1, 1, tzinfo=timezone.utc))
+        except RuleError:
+            continue  # a gap in the rules themselves: the scenarios report it
+        out.append((rep.model_dump(mode="python"), decision.model_dump(mode="python")))
+    return out
+
+
+def letter_problems(rules: RuleSet) -> list["RuleError"]:
+    """Render every letter each sample decision calls for, in both wordings; a template that
+    uses a field the case does not have, or fails in any way, is reported with its line."""
+    from .api import decider
+    from .errors import RuleError
+    from .letters import LetterError
+
+    book = decider(rules).letters
+    errors: dict[str, RuleError] = {}
+    for case, decision in _sample_decisions(rules):
+        for letter in decision["letters"]:  # type: ignore[attr-defined]
+            for simple in (False, True):
+                context = book.context(case, {**decision, "advocacy_offer": simple}, rules)
+                try:
+                    book.render(letter["template"], context)
+                except LetterError as exc:
+                    errors.setdefault(str(exc), RuleError(str(exc), file=str(book.directory)))
+    return list(errors.values())
+
+
+def readability(rules: RuleSet) -> list[tuple[str, float | None, float | None]]:
+    """Mean Flesch reading ease per complainant template: standard and simple wording."""
+    from .api import decider
+    from .letters import letter_body, reading_ease
+
+    book = decider(rules).letters
+    scores: dict[str, dict[bool, list[float]]] = {}
+    for case, decision in _sample_decisions(rules):
+        for letter in decision["letters"]:  # type: ignore[attr-defined]
+            info = book.templates[letter["template"]]
+            if info.audience != "complainant":
+                continue
+            for simple in (False, True):
+                draft = book.render(info.id, book.context(case, {**decision, "advocacy_offer": simple}, rules))
+                body = letter_body(draft.text)
+                scores.setdefault(info.id, {False: [], True: []})[simple].append(reading_ease(body))
+    mean = lambda xs: round(sum(xs) / len(xs), 1) if xs else None  # noqa: E731
+    return [(t, mean(v[False]), mean(v[True])) for t, v in sorted(scores.items())]

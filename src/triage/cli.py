@@ -65,20 +65,35 @@ def cli(ctx: click.Context, db: str | None, rules_dir: str | None) -> None:
 @click.argument("case", required=False, metavar="CASE.json|-")
 @click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON (CONTRACT section 2).")
 @click.option("--batch", metavar="FILE.jsonl|-", help="Assess one representation per line; print one JSON result per line.")
+@click.option("--letters", "letters_dir", metavar="DIR",
+              help="Write the decision's draft letters (.txt, .html, .docx) into DIR and record them in the log.")
 @click.pass_obj
-def assess(obj: Context, case: str | None, as_json: bool, batch: str | None) -> None:
+def assess(obj: Context, case: str | None, as_json: bool, batch: str | None, letters_dir: str | None) -> None:
     """Decide a representation, log it and print the decision."""
     from . import api
     if batch:
         raise SystemExit(_assess_batch(obj, batch))
     if not case:
         raise UsageError("give a CASE.json file, - for standard input, or --batch FILE.jsonl")
-    decision = api.assess(_read_case(case), db=obj.log(), rules=obj.rules())
+    raw = _read_case(case)
+    log = obj.log()
+    decision = api.assess(raw, db=log, rules=obj.rules())
+    written = []
+    if letters_dir:
+        drafts = api.draft_letters(decision, _with_reference(raw, decision.reference), rules=obj.rules())
+        written = api.write_letters(drafts, letters_dir, decision.reference, decision_id=decision.decision_id,
+                                    db=log, rules=obj.rules())
     if as_json:
         click.echo(api.to_json(decision))
     else:
         from .render import decision_text
         click.echo(decision_text(decision.model_dump(mode="json"), obj.rules().flags))
+    for path in written:
+        click.echo(f"draft written: {path}", err=as_json)
+
+
+def _with_reference(raw: Any, reference: str) -> Any:
+    return {**raw, "reference": reference} if isinstance(raw, dict) else raw
 
 
 def _read_case(case: str) -> Any:
@@ -96,15 +111,15 @@ def _assess_batch(obj: Context, batch: str) -> int:
     failed = total = 0
     show_progress = batch != "-" and sys.stderr.isatty()
     with stream:
-        lines = list(stream) if show_progress else stream
-        results = api.assess_batch(lines, db=obj.log(), rules=obj.rules())
         if show_progress:
+            lines = list(stream)
+            results = api.assess_batch(lines, db=obj.log(), rules=obj.rules())
             with click.progressbar(results, length=len(lines), label="Assessing", file=sys.stderr) as bar:
                 for result in bar:
                     total, failed = total + 1, failed + (result.decision is None)
                     click.echo(json.dumps(result.to_json()))
         else:
-            for result in results:
+            for result in api.assess_batch(stream, db=obj.log(), rules=obj.rules()):
                 total, failed = total + 1, failed + (result.decision is None)
                 click.echo(json.dumps(result.to_json()))
     click.echo(f"{total - failed} assessed and logged, {failed} failed", err=True)
@@ -129,7 +144,9 @@ def log() -> None:
 @click.option("--procedure", type=click.Choice(["statutory", "corporate"]))
 @click.option("--disposition", type=click.Choice(
     ["accepted", "refused", "deferred", "officer_decision_required", "information_requested", "redirected"]))
-@click.option("--type", "rtype", metavar="TYPE", help="Representation type, e.g. complaint, ad_hoc.")
+@click.option("--type", "rtype", type=click.Choice(["complaint", "pre_complaint", "case_concern", "safeguarding_referral",
+              "compliment", "call_back_request", "information_request", "lgsco_enquiry", "member_enquiry",
+              "professional_complaint", "hscp", "ad_hoc"]), help="Representation type.")
 @click.option("--latest", is_flag=True, help="Only the latest decision on each reference.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many decisions.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (decisions with their inputs).")
@@ -144,7 +161,7 @@ def log_list(obj: Context, since: str | None, until: str | None, procedure: str 
                 date.fromisoformat(value)
             except ValueError:
                 raise UsageError(f"{name}: {value!r} is not a date; write YYYY-MM-DD") from None
-    rows = obj.log().list(since=since, until=until, procedure=procedure, disposition=disposition,
+    rows = obj.log().find(since=since, until=until, procedure=procedure, disposition=disposition,
                           representation_type=rtype, latest_only=latest, limit=limit)
     if as_json:
         _echo_json([{"decision": r.decision, "representation": r.representation} for r in rows])
@@ -169,6 +186,30 @@ def log_show(obj: Context, ref: str, as_json: bool) -> None:
     click.echo("\n\n".join(decision_text(r.decision, flags) for r in rows))
 
 
+@cli.command()
+@click.argument("ref")
+@click.option("--out", "out_dir", default=".", show_default=True, metavar="DIR", help="Where to write the drafts.")
+@click.option("--template", "templates", multiple=True, metavar="ID",
+              help="Draft this template instead of the decision's own (e.g. extension_notice); repeatable.")
+@click.pass_obj
+def letters(obj: Context, ref: str, out_dir: str, templates: tuple[str, ...]) -> None:
+    """Re-draft the letters of a logged decision (the latest on REF, or one by id)."""
+    from . import api
+    store = obj.log()
+    row = store.get(ref) if ref.startswith("d-") and ref[2:].isdigit() else store.history(ref)[-1]
+    ruleset = obj.rules()
+    if row.decision["ruleset"] != ruleset.hash:
+        click.echo(f"warning: {row.decision['decision_id']} was decided with ruleset {row.decision['ruleset'][:19]}…; "
+                   f"the templates have changed since, so the text may differ", err=True)
+    drafts = api.draft_letters(row.decision, row.representation, rules=ruleset,
+                               templates=list(templates) or None)
+    if not drafts:
+        raise UsageError(f"{row.decision['decision_id']} calls for no letters; name one with --template")
+    for path in api.write_letters(drafts, out_dir, row.decision["reference"], decision_id=row.decision["decision_id"],
+                                  db=store, rules=ruleset):
+        click.echo(f"draft written: {path}")
+
+
 @cli.group()
 def rules() -> None:
     """Check and test the rules in rules/."""
@@ -179,8 +220,12 @@ def rules() -> None:
 @click.pass_obj
 def rules_check(obj: Context, strict: bool) -> None:
     """Validate every rule file; report outcomes no rule can reach."""
-    from .checks import unreachable
+    from .checks import letter_problems, unreachable
     ruleset = obj.rules()
+    problems = letter_problems(ruleset)
+    if problems:
+        from .errors import RuleErrors
+        raise RuleErrors(problems)
     warnings = unreachable(ruleset)
     for w in warnings:
         click.echo(f"warning: {w}", err=True)
@@ -188,6 +233,19 @@ def rules_check(obj: Context, strict: bool) -> None:
                f"({len(warnings)} warnings; ruleset {ruleset.hash})")
     if strict and warnings:
         raise SystemExit(1)
+
+
+@rules.command("readability")
+@click.pass_obj
+def rules_readability(obj: Context) -> None:
+    """Flesch reading ease of every complainant letter, standard and simple wording."""
+    from .checks import readability
+    rows = readability(obj.rules())
+    click.echo(f"{'template':36} {'standard':>8} {'simple':>8}")
+    for template, standard, simple in rows:
+        fmt = lambda v: "-" if v is None else f"{v:.1f}"  # noqa: E731
+        click.echo(f"{template:36} {fmt(standard):>8} {fmt(simple):>8}")
+    click.echo("Flesch reading ease: higher is easier; 60-70 plain English, 80+ easy for a child.")
 
 
 @rules.command("test")

@@ -56,7 +56,7 @@ def _check_value(path: str, spec: FactSpec, value: Any) -> None:
         from datetime import date
 
         try:
-            date.fromisoformat(value)
+            date.fromisoformat(str(value))
         except ValueError:
             raise ConditionError(f"{path} compares with {value!r}: write dates as YYYY-MM-DD") from None
     if spec.values is not None and value not in spec.values:

@@ -118,7 +118,7 @@ EXCLUSIVE_CONCLUSIONS: dict[str, FactSpec] = {
     "standing": _e(vocab.STANDINGS),
     "scope": _e(("mixed",)),
 }
-CUMULATIVE_CONCLUSIONS = ("flags", "ask", "advocacy_offer")
+CUMULATIVE_CONCLUSIONS = ("flags", "ask", "advocacy_offer", "letters")
 
 DECISION_FACTS: dict[str, FactSpec] = {f"decision.{k}": v for k, v in EXCLUSIVE_CONCLUSIONS.items()}
 

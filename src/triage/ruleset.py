@@ -50,7 +50,7 @@ except AttributeError:  # pragma: no cover
 RULE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
 RULE_KEYS = ("id", "title", "citation", "when", "then", "note")
 PHASE_KEYS = ("phase", "title", "when", "lists", "rules")
-SUPPORT_FILES = ("settings.yaml", "taxonomy.yaml", "questions.yaml", "flags.yaml")
+SUPPORT_FILES = ("settings.yaml", "taxonomy.yaml", "questions.yaml", "flags.yaml", "council.yaml")
 
 
 @dataclass
@@ -93,6 +93,8 @@ class RuleSet:
     flags: dict[str, str]
     lists: dict[str, list[Any]]
     hash: str
+    council: dict[str, Any] = field(default_factory=dict)
+    templates_dir: Path | None = None
 
     @property
     def rules(self) -> list[Rule]:
@@ -123,12 +125,24 @@ def _read_yaml(path: Path, errors: list[RuleError]) -> Any:
     return None
 
 
-def ruleset_hash(directory: Path) -> str:
-    """sha256 over every rule, setting and taxonomy file (scenarios excluded: they only test)."""
+def ruleset_hash(directory: Path, templates: Path | None = None) -> str:
+    """sha256 over every rule, setting and taxonomy file and every letter template
+    (scenarios excluded: they only test), so a decision and its letters can be reproduced."""
     digest = hashlib.sha256()
-    for path in sorted(directory.glob("*.yaml")):
+    files = sorted(directory.glob("*.yaml"))
+    if templates is not None and templates.is_dir():
+        files += sorted(templates.glob("*.j2"))
+    for path in files:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return "sha256:" + digest.hexdigest()
+
+
+def default_templates_dir(rules_dir: Path) -> Path:
+    """``TRIAGE_TEMPLATES``, else templates/letters/ beside the rules directory."""
+    import os
+
+    env = os.environ.get("TRIAGE_TEMPLATES")
+    return Path(env) if env else rules_dir.resolve().parent / "templates" / "letters"
 
 
 def _jsonable(value: Any) -> Any:
@@ -167,6 +181,10 @@ class _Loader_:
         if not self.dir.is_dir():
             raise RuleError(f"no rules directory at {self.dir} (give --rules DIR or set TRIAGE_RULES)")
         settings = _jsonable(self.support("settings.yaml"))
+        council = self.support("council.yaml")
+        self.templates = default_templates_dir(self.dir)
+        self.letter_ids = {p.name.removesuffix(".txt.j2") for p in self.templates.glob("*.txt.j2")
+                           if not p.name.startswith("_")}
         questions = self.support("questions.yaml")
         flags = self.support("flags.yaml")
         problems: list[str] = []
@@ -236,7 +254,8 @@ class _Loader_:
             self.err("no rule files (NN-name.yaml with `phase:` and `rules:`)", file=str(self.dir))
         if self.errors:
             raise RuleErrors(self.errors)
-        return RuleSet(self.dir, phases, settings, taxonomy, questions, flags, lists, ruleset_hash(self.dir))
+        return RuleSet(self.dir, phases, settings, taxonomy, questions, flags, lists,
+                       ruleset_hash(self.dir, self.templates), council, self.templates)
 
     def rule(self, raw: Any, pos: int, file: str, phase_when: dict[str, Any], resolve: Any,
              seen: dict[str, str], flags: dict[str, str], questions: dict[str, Any],
@@ -273,10 +292,13 @@ class _Loader_:
                     ok = False
             elif key in CUMULATIVE_CONCLUSIONS:
                 values = value if isinstance(value, list) else [value]
-                known = {"flags": flags, "ask": questions, "advocacy_offer": {True: 1}}[key]
+                vocabularies: dict[str, set[Any]] = {"flags": set(flags), "ask": set(questions),
+                                                     "advocacy_offer": {True}, "letters": self.letter_ids}
+                known = vocabularies[key]
                 for v in values:
                     if v not in known:
-                        where = {"flags": "rules/flags.yaml", "ask": "rules/questions.yaml"}.get(key, "true")
+                        where = {"flags": "rules/flags.yaml", "ask": "rules/questions.yaml",
+                                 "letters": f"the templates in {self.templates}"}.get(key, "true")
                         self.err(f"then.{key}: unknown value {v!r}{suggest(v, list(known))} (see {where})",
                                  file=file, rule_id=rid)
                         ok = False

@@ -14,6 +14,9 @@
           deadlines: {respond_by: 2025-03-28}    # only the dates given are compared
           officer_questions: [sufficient_interest]
           rules_fired_include: [who.parent]
+      - name: A manager overrides the route (conclusions forced from the first phase on)
+        overrides: {disposition: refused, reason: criminal_proceedings}
+        expect: {letters: [refusal_criminal_proceedings]}
 
 `triage rules test` runs them all and fails if any rule is never among the rules fired.
 """
@@ -34,7 +37,8 @@ from .ruleset import RuleSet, _jsonable, _Loader
 from .validation import parse_representation
 
 EXPECT_KEYS = ("representation_type", "procedure", "disposition", "reason", "stage", "deadlines",
-               "advocacy_offer", "officer_questions", "flags", "rules_fired_include", "rules_fired_exclude")
+               "advocacy_offer", "officer_questions", "flags", "letters", "rules_fired_include",
+               "rules_fired_exclude")
 FIXED_NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
@@ -45,6 +49,7 @@ class Scenario:
     case: dict[str, Any]
     expect: dict[str, Any]
     source: str | None = None
+    overrides: dict[str, Any] | None = None
 
 
 @dataclass
@@ -86,7 +91,7 @@ def load_scenarios(directory: Path) -> list[Scenario]:
                 raise RuleError(f"scenario {name!r}: unknown expect keys {sorted(unknown)}; allowed: "
                                 f"{', '.join(EXPECT_KEYS)}", file=str(path))
             found.append(Scenario(name, path.name, _merge(base, _jsonable(raw.get("case") or {})),
-                                  _jsonable(raw.get("expect") or {}), raw.get("source")))
+                                  _jsonable(raw.get("expect") or {}), raw.get("source"), raw.get("overrides")))
     return found
 
 
@@ -98,7 +103,7 @@ def run_scenario(decider: Decider, sc: Scenario) -> Outcome:
     except InputError as exc:
         out.failures.append("the case is invalid: " + "; ".join(exc.lines()))
         return out
-    decision = decider.decide(rep, rep.reference or "SCENARIO", FIXED_NOW).model_dump(mode="json")
+    decision = decider.decide(rep, rep.reference or "SCENARIO", FIXED_NOW, sc.overrides).model_dump(mode="json")
     out.fired = [r["id"] for r in decision["rules_fired"]]
     for key, want in sc.expect.items():
         if key == "rules_fired_include":
@@ -118,6 +123,10 @@ def run_scenario(decider: Decider, sc: Scenario) -> Outcome:
             got = [q["id"] for q in decision["officer_questions"]]
             if sorted(got) != sorted(want):
                 out.failures.append(f"officer_questions: expected {want}, got {got}")
+        elif key == "letters":
+            got = [x["template"] for x in decision["letters"]]
+            if sorted(got) != sorted(want):
+                out.failures.append(f"letters: expected {want}, got {got}")
         elif key == "flags":
             if sorted(decision["flags"]) != sorted(want):
                 out.failures.append(f"flags: expected {want}, got {decision['flags']}")

@@ -1,22 +1,33 @@
-"""The decision log: an append-only SQLite database (the one module that uses sqlite-utils).
+"""The decision log: an append-only, tamper-evident SQLite database (the one module that
+uses sqlite-utils).
 
-Every assessment is appended with the full input, the decision, the ruleset hash and the
-time. Rows are never updated or deleted (triggers refuse it), so a manager can always see
-what was decided and on which rules.
+Tables: ``decisions`` (every assessment with its full input, the decision, the ruleset hash
+and the time), ``events`` (the case lifecycle, CONTRACT section 3), ``overrides`` (a
+manager's change of route, disposition or reason; the original decision stays),
+``letters`` (drafts: template id, template hash, files, when) and ``chain``.
 
-Durability: WAL journal, one transaction per appended decision, a 30 s busy timeout so
-concurrent writers wait rather than fail. A process killed mid-write leaves the last
-transaction either wholly in or wholly out. ``synchronous=NORMAL`` keeps every commit
-across a killed process; after a power cut the last few commits may be lost (SQLite WAL
-semantics), which the benchmark figures in bench/README.md assume.
+Nothing is lost: rows are never updated or deleted (triggers refuse it); every row is
+entered in ``chain`` with a sha256 over its content and the previous entry's hash, so
+``verify`` finds the first record altered or removed even by someone who bypasses the
+triggers. Writes use WAL, ``BEGIN IMMEDIATE`` and one transaction per record (a killed
+process leaves each record wholly in or out) and a 30 s busy timeout so concurrent writers
+wait rather than fail. ``synchronous=NORMAL`` keeps every commit across a killed process;
+after a power cut the last few commits may be lost (SQLite WAL semantics).
+
+Imports are idempotent: the same input on the same reference and ruleset returns the
+decision already logged, and the same event on the same reference is recorded once.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -25,19 +36,36 @@ import sqlite_utils
 from .errors import NotFoundError, StoreError
 
 DEFAULT_DB = "triage.db"
-SCHEMA_VERSION = 1
+GENESIS = "sha256:" + "0" * 64
 
-_COLUMNS = {
-    "seq": int, "reference": str, "received_date": str, "assessed_at": str,
-    "representation_type": str, "procedure": str, "disposition": str, "reason": str,
-    "stage": int, "ruleset": str, "representation": str, "decision": str,
+_TABLES: dict[str, dict[str, Any]] = {
+    "decisions": {
+        "seq": int, "reference": str, "received_date": str, "assessed_at": str,
+        "representation_type": str, "procedure": str, "disposition": str, "reason": str,
+        "stage": int, "ruleset": str, "input_hash": str, "representation": str, "decision": str,
+    },
+    "events": {
+        "seq": int, "reference": str, "event": str, "date": str, "stage": int, "identity": str,
+        "payload": str, "decision_id": str, "recorded_at": str,
+    },
+    "overrides": {
+        "seq": int, "reference": str, "decision_id": str, "field": str, "from_value": str,
+        "to_value": str, "reason": str, "by": str, "rules": str, "recorded_at": str,
+    },
+    "letters": {
+        "seq": int, "decision_id": str, "reference": str, "template": str, "template_hash": str,
+        "title": str, "audience": str, "files": str, "drafted_at": str,
+    },
+    "chain": {"chain_seq": int, "tbl": str, "row_seq": int, "prev_hash": str, "hash": str},
 }
-_APPEND_ONLY = """
-CREATE TRIGGER IF NOT EXISTS {t}_append_only_update BEFORE UPDATE ON {t}
-BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: {t} rows cannot be changed'); END;
-CREATE TRIGGER IF NOT EXISTS {t}_append_only_delete BEFORE DELETE ON {t}
-BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: {t} rows cannot be deleted'); END;
-"""
+_INDEXES = {"decisions": [["reference"], ["received_date"], ["input_hash"]],
+            "events": [["reference"], ["identity"]], "overrides": [["reference"]], "letters": [["reference"]]}
+_APPEND_ONLY = (
+    "CREATE TRIGGER IF NOT EXISTS {t}_append_only_update BEFORE UPDATE ON {t} "
+    "BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: {t} rows cannot be changed'); END",
+    "CREATE TRIGGER IF NOT EXISTS {t}_append_only_delete BEFORE DELETE ON {t} "
+    "BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: {t} rows cannot be deleted'); END",
+)
 
 
 def default_db_path() -> Path:
@@ -49,6 +77,22 @@ def decision_id(seq: int) -> str:
     return f"d-{seq:06d}"
 
 
+def canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def content_hash(value: Any) -> str:
+    return "sha256:" + hashlib.sha256(canonical(value).encode()).hexdigest()
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _link(prev: str, table: str, row: dict[str, Any]) -> str:
+    return "sha256:" + hashlib.sha256(f"{prev}|{table}|{canonical(row)}".encode()).hexdigest()
+
+
 @dataclass(frozen=True)
 class LoggedDecision:
     """One row of the log: the decision (with its id) and the input it was made on."""
@@ -58,7 +102,7 @@ class LoggedDecision:
 
 
 class DecisionLog:
-    """An append-only log of decisions in one SQLite file (created on first use)."""
+    """The append-only log in one SQLite file (created on first use)."""
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path else default_db_path()
@@ -75,52 +119,116 @@ class DecisionLog:
             raise StoreError(f"cannot open the decision log {self.path}: {exc} "
                              "(is it a triage log? give another --db PATH)") from exc
 
+    # ------------------------------------------------------------------ writing
+
     def _ensure_schema(self) -> None:
-        if "decisions" in self.db.table_names():
+        if set(_TABLES) <= set(self.db.table_names()):
             return
         with self._transaction():
-            self.db["decisions"].create(_COLUMNS, pk="seq", not_null={"reference", "decision"}, if_not_exists=True)
-            self.db.executescript(_APPEND_ONLY.format(t="decisions"))
-            for cols in (["reference"], ["received_date"], ["assessed_at"]):
-                self.db["decisions"].create_index(cols, if_not_exists=True)
+            for name, columns in _TABLES.items():
+                pk = "chain_seq" if name == "chain" else "seq"
+                self.db.table(name).create(columns, pk=pk, if_not_exists=True)
+                # execute(), not executescript(): the latter commits first, ending the transaction.
+                for statement in _APPEND_ONLY:
+                    self.db.execute(statement.format(t=name))
+                for cols in _INDEXES.get(name, []):
+                    self.db.table(name).create_index(cols, if_not_exists=True)
 
-    def _transaction(self) -> Any:
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
         conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
-        class _Tx:
-            def __enter__(self) -> None:
-                conn.execute("BEGIN IMMEDIATE")
+    def _insert(self, table: str, row: dict[str, Any]) -> int:
+        """Insert a row and chain it; call inside a transaction."""
+        seq = self.db.table(table).insert(row).last_pk
+        assert seq is not None
+        stored = self.db.table(table).get(seq)
+        head = next(self.db.query("SELECT hash FROM chain ORDER BY chain_seq DESC LIMIT 1"), None)
+        prev = head["hash"] if head else GENESIS
+        self.db.table("chain").insert({"tbl": table, "row_seq": seq, "prev_hash": prev,
+                                       "hash": _link(prev, table, stored)})
+        return int(seq)
 
-            def __exit__(self, exc_type: Any, *_: Any) -> None:
-                conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+    def _write(self, what: str, fn: Any) -> Any:
+        try:
+            with self._transaction():
+                return fn()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"could not {what} in the decision log {self.path}: {exc}") from exc
 
-        return _Tx()
+    def append(self, decision: dict[str, Any], representation: dict[str, Any]) -> LoggedDecision:
+        """Append one decision and the input it was made on; return what is logged.
 
-    def append(self, decision: dict[str, Any], representation: dict[str, Any]) -> str:
-        """Append one decision and the input it was made on; return its decision id.
-
-        The id is the row's sequence number, assigned inside the same statement, so
-        concurrent writers never share one."""
+        Idempotent: when this reference already has a decision on the same input with the
+        same ruleset (a retried submission, a re-imported file), that decision is returned
+        and nothing is added."""
+        input_hash = content_hash(representation)
         row = {
             "reference": decision["reference"], "received_date": representation.get("received_date"),
             "assessed_at": decision["assessed_at"], "representation_type": decision["representation_type"],
             "procedure": decision.get("procedure"), "disposition": decision["disposition"],
             "reason": decision.get("reason"), "stage": decision.get("stage"), "ruleset": decision["ruleset"],
-            "representation": json.dumps(representation, sort_keys=True, default=str),
+            "input_hash": input_hash, "representation": canonical(representation),
             "decision": json.dumps({k: v for k, v in decision.items() if k != "decision_id"}, default=str),
         }
-        try:
-            with self._transaction():
-                seq = self.db["decisions"].insert(row).last_pk
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"could not append to the decision log {self.path}: {exc}") from exc
-        return decision_id(int(seq))
+
+        def write() -> LoggedDecision:
+            same = list(self.db.table("decisions").rows_where(
+                "input_hash = ? AND reference = ? AND ruleset = ?",
+                [input_hash, row["reference"], row["ruleset"]], order_by="seq", limit=1))
+            if same:
+                return self._row(same[0])
+            seq = self._insert("decisions", row)
+            return self._row(self.db.table("decisions").get(seq))
+
+        result: LoggedDecision = self._write("append a decision", write)
+        return result
+
+    def append_event(self, event: dict[str, Any], identity: str, decision_id: str | None = None) -> tuple[int, bool]:
+        """Append a lifecycle event; return (seq, added). An event already recorded on the
+        reference (same identity) is not added again."""
+        def write() -> tuple[int, bool]:
+            same = list(self.db.table("events").rows_where("reference = ? AND identity = ?",
+                                                            [event["reference"], identity], limit=1))
+            if same:
+                return int(same[0]["seq"]), False
+            seq = self._insert("events", {
+                "reference": event["reference"], "event": event["event"], "date": str(event["date"]),
+                "stage": event.get("stage"), "identity": identity, "payload": canonical(event),
+                "decision_id": decision_id, "recorded_at": _now()})
+            return seq, True
+
+        result: tuple[int, bool] = self._write("record an event", write)
+        return result
+
+    def append_override(self, override: dict[str, Any]) -> int:
+        """Append a manager's override (the decision it changes stays as it was)."""
+        row = {**override, "rules": canonical(override.get("rules", [])), "recorded_at": _now()}
+        seq: int = self._write("record an override", lambda: self._insert("overrides", row))
+        return seq
+
+    def record_letters(self, decision_id: str, reference: str, drafts: list[dict[str, Any]]) -> None:
+        """Record drafted letters (template id, template hash, files, when) in one transaction."""
+        now = _now()
+        rows = [{"decision_id": decision_id, "reference": reference, "template": d["template"],
+                 "template_hash": d["template_hash"], "title": d["title"], "audience": d["audience"],
+                 "files": json.dumps(d.get("files", [])), "drafted_at": now} for d in drafts]
+        self._write("record letters", lambda: [self._insert("letters", r) for r in rows])
+
+    # ------------------------------------------------------------------ reading
 
     def _row(self, row: dict[str, Any]) -> LoggedDecision:
         decision = {"decision_id": decision_id(row["seq"]), **json.loads(row["decision"])}
         return LoggedDecision(decision, json.loads(row["representation"]))
 
-    def list(self, *, since: str | None = None, until: str | None = None, procedure: str | None = None,
+    def find(self, *, since: str | None = None, until: str | None = None, procedure: str | None = None,
              disposition: str | None = None, representation_type: str | None = None,
              reference: str | None = None, latest_only: bool = False, limit: int | None = None) -> list[LoggedDecision]:
         """Decisions in log order, filtered by received date (inclusive), route and outcome."""
@@ -138,12 +246,12 @@ class DecisionLog:
             params["until"] = until
         if latest_only:
             where.append("seq IN (SELECT max(seq) FROM decisions GROUP BY reference)")
-        rows = self.db["decisions"].rows_where(" AND ".join(where) or None, params, order_by="seq", limit=limit)
+        rows = self.db.table("decisions").rows_where(" AND ".join(where) or None, params, order_by="seq", limit=limit)
         return [self._row(r) for r in rows]
 
     def history(self, reference: str) -> list[LoggedDecision]:
         """Every decision on one reference, oldest first (NotFoundError when none)."""
-        found = self.list(reference=reference)
+        found = self.find(reference=reference)
         if not found:
             raise NotFoundError(f"no decision for reference {reference!r} in {self.path}")
         return found
@@ -152,12 +260,61 @@ class DecisionLog:
         """One decision by its id (d-000123)."""
         try:
             seq = int(ident.removeprefix("d-"))
-            return self._row(self.db["decisions"].get(seq))
+            return self._row(self.db.table("decisions").get(seq))
         except (ValueError, sqlite_utils.db.NotFoundError):
             raise NotFoundError(f"no decision {ident!r} in {self.path}") from None
 
+    def events(self, reference: str | None = None) -> list[dict[str, Any]]:
+        """Recorded events (payload plus seq, decision_id, recorded_at), in log order."""
+        where = ("reference = ?", [reference]) if reference else (None, None)
+        return [{**json.loads(r["payload"]), "seq": r["seq"], "decision_id": r["decision_id"],
+                 "recorded_at": r["recorded_at"]}
+                for r in self.db.table("events").rows_where(where[0], where[1], order_by="seq")]
+
+    def overrides(self, reference: str | None = None) -> list[dict[str, Any]]:
+        where = ("reference = ?", [reference]) if reference else (None, None)
+        return [{**r, "rules": json.loads(r["rules"])}
+                for r in self.db.table("overrides").rows_where(where[0], where[1], order_by="seq")]
+
+    def letters(self, reference: str) -> list[dict[str, Any]]:
+        """Letters drafted for a reference, oldest first."""
+        rows = self.db.table("letters").rows_where("reference = ?", [reference], order_by="seq")
+        return [{**r, "files": json.loads(r["files"])} for r in rows]
+
+    def references(self) -> list[str]:
+        """Every reference in the log, in order of first decision."""
+        return [r["reference"] for r in self.db.query(
+            "SELECT reference, min(seq) AS first FROM decisions GROUP BY reference ORDER BY first")]
+
     def count(self) -> int:
-        return self.db["decisions"].count
+        return self.db.table("decisions").count
+
+    def verify(self) -> list[str]:
+        """Check the hash chain; return problems, the first altered or removed record first."""
+        problems: list[str] = []
+        prev, expected_seq = GENESIS, 1
+        chained: dict[str, set[int]] = {t: set() for t in _TABLES if t != "chain"}
+        for link in self.db.query("SELECT * FROM chain ORDER BY chain_seq"):
+            where = f"record {link['chain_seq']} ({link['tbl']} row {link['row_seq']})"
+            if link["chain_seq"] != expected_seq:
+                problems.append(f"records {expected_seq}-{link['chain_seq'] - 1} of the chain were removed")
+            if link["prev_hash"] != prev:
+                problems.append(f"{where}: the chain is broken before it (a record was removed or altered)")
+            try:
+                row = self.db.table(link["tbl"]).get(link["row_seq"])
+            except (sqlite_utils.db.NotFoundError, KeyError):
+                problems.append(f"{where} was removed")
+            else:
+                if _link(link["prev_hash"], link["tbl"], row) != link["hash"]:
+                    label = decision_id(row["seq"]) if link["tbl"] == "decisions" else f"{link['tbl']} row {row['seq']}"
+                    problems.append(f"{where} was altered ({label}, reference {row.get('reference')})")
+            chained.setdefault(link["tbl"], set()).add(link["row_seq"])
+            prev, expected_seq = link["hash"], link["chain_seq"] + 1
+        for table, seqs in chained.items():
+            for (seq,) in self.db.execute(f"SELECT seq FROM {table}").fetchall():
+                if seq not in seqs:
+                    problems.append(f"{table} row {seq} is not in the chain (added behind the log's back)")
+        return problems
 
     def close(self) -> None:
         self.db.conn.close()
