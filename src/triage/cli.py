@@ -170,6 +170,39 @@ def log_list(obj: Context, since: str | None, until: str | None, procedure: str 
         click.echo(log_table([{**r.decision, "received_date": r.representation.get("received_date")} for r in rows]))
 
 
+@log.command("verify")
+@click.pass_obj
+def log_verify(obj: Context) -> None:
+    """Check the log's hash chain: report the first record altered or removed."""
+    store = obj.log()
+    problems = store.verify()
+    if problems:
+        for p in problems:
+            click.echo(f"TAMPERED: {p}", err=True)
+        raise SystemExit(1)
+    records = next(store.db.query("SELECT count(*) AS n FROM chain"))["n"]
+    click.echo(f"OK: {records} records, hash chain intact ({store.path})")
+
+
+@log.command("overrides")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def log_overrides(obj: Context, as_json: bool) -> None:
+    """Overrides, and how often each rule's conclusion was overridden (for rule review)."""
+    from .workflow import override_counts
+    store = obj.log()
+    counts = override_counts(store)
+    if as_json:
+        _echo_json({"overrides": store.overrides(), "per_rule": dict(counts)})
+        return
+    for o in store.overrides():
+        click.echo(f"{o['recorded_at']}  {o['reference']}  {o['field']}: {o['from_value']} -> {o['to_value']}  "
+                   f"by {o['by']}: {o['reason']}")
+    click.echo("Overrides per rule:" if counts else "No overrides.")
+    for rid, n in counts:
+        click.echo(f"  {n:4d}  {rid}")
+
+
 @log.command("show")
 @click.argument("ref")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (decisions with their inputs).")
@@ -184,6 +217,134 @@ def log_show(obj: Context, ref: str, as_json: bool) -> None:
     from .render import decision_text
     flags = obj.rules().flags
     click.echo("\n\n".join(decision_text(r.decision, flags) for r in rows))
+
+
+def _today(value: str | None) -> Any:
+    from datetime import date
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--today: {value!r} is not a date; write YYYY-MM-DD") from None
+
+
+EVENT_OPTIONS = [
+    click.option("--date", "date_", metavar="DATE", help="When it happened (YYYY-MM-DD). Default: today."),
+    click.option("--stage", type=click.IntRange(1, 3), help="The stage (responded)."),
+    click.option("--finding", type=click.Choice(["upheld", "partially_upheld", "not_upheld", "no_finding"])),
+    click.option("--outcome-label", "actual_outcomes", multiple=True, metavar="LABEL",
+                  help="An actual outcome (seed table 11 label); repeatable."),
+    click.option("--reason", help="Why (extended, officer_decision)."),
+    click.option("--until", metavar="DATE", help="extended: the new response date (default: the maximum)."),
+    click.option("--to-stage", type=click.IntRange(2, 3), help="escalation_requested: stage 2 or 3."),
+    click.option("--question", help="officer_decision: the question id."),
+    click.option("--answer", type=click.Choice(["yes", "no"]), help="officer_decision: the answer."),
+    click.option("--by", help="officer_decision: who decided."),
+    click.option("--referral-type", type=click.Choice(["education_non_social_care", "social_care", "not_known"])),
+    click.option("--lgsco-outcome", "outcome", metavar="LABEL", help="lgsco_decision: the outcome (seed table 12 label)."),
+    click.option("--remedy-amount", type=float, help="lgsco_decision: remedy in pounds."),
+]
+
+
+def _event_options(f: Any) -> Any:
+    for option in reversed(EVENT_OPTIONS):
+        f = option(f)
+    return f
+
+
+@cli.command()
+@click.argument("ref", required=False)
+@click.argument("event", required=False, type=click.Choice(
+    ["acknowledged", "extended", "statement_agreed", "responded", "escalation_requested", "panel_held",
+     "panel_report", "officer_decision", "withdrawn", "closed", "lgsco_referral", "lgsco_decision"]))
+@_event_options
+@click.option("--batch", metavar="FILE.jsonl|-", help="Record one event per line (CONTRACT section 3).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_obj
+def record(obj: Context, ref: str | None, event: str | None, batch: str | None, as_json: bool, date_: str | None,
+           **fields: Any) -> None:
+    """Record a step in a case's life: triage record REF responded --stage 1 --finding upheld."""
+    from . import workflow
+    if batch:
+        raise SystemExit(_record_batch(obj, batch))
+    if not ref or not event:
+        raise UsageError("give REF and EVENT (e.g. triage record CS-1 acknowledged), or --batch FILE.jsonl")
+    payload: dict[str, Any] = {"reference": ref, "event": event, "date": date_ or _today(None).isoformat()}
+    if fields.get("answer"):
+        fields["answer"] = fields["answer"] == "yes"
+    payload.update({k: (list(v) if isinstance(v, tuple) else v) for k, v in fields.items() if v not in (None, ())})
+    result = workflow.record(payload, db=obj.log(), rules=obj.rules())
+    if as_json:
+        _echo_json(result.to_json())
+        return
+    click.echo(f"{'recorded' if result.added else 'already recorded'}: {ref} {event} on {payload['date']}")
+    if result.decision is not None:
+        from .render import decision_text
+        click.echo(decision_text(result.decision.model_dump(mode="json"), obj.rules().flags))
+
+
+def _record_batch(obj: Context, batch: str) -> int:
+    from . import workflow
+    if batch != "-" and not Path(batch).is_file():
+        raise UsageError(f"no such file: {batch}")
+    failed = total = 0
+    with (sys.stdin.buffer if batch == "-" else open(batch, "rb")) as stream:
+        for result in workflow.record_batch(stream, db=obj.log(), rules=obj.rules()):
+            total, failed = total + 1, failed + (result.recorded is None)
+            click.echo(json.dumps(result.to_json(), default=str))
+    click.echo(f"{total - failed} recorded, {failed} failed", err=True)
+    return 1 if failed else 0
+
+
+@cli.command()
+@click.option("--within", type=click.IntRange(min=0), metavar="N", help="Only steps due within N working days.")
+@click.option("--overdue", is_flag=True, help="Only overdue steps.")
+@click.option("--procedure", type=click.Choice(["statutory", "corporate"]))
+@click.option("--today", metavar="DATE", help="Count from DATE instead of today.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def due(obj: Context, within: int | None, overdue: bool, procedure: str | None, today: str | None, as_json: bool) -> None:
+    """Open cases with their next deadline, soonest first."""
+    from . import workflow
+    from .render import due_table
+    rows = workflow.due(obj.log(), obj.rules(), _today(today), within=within, overdue=overdue, procedure=procedure)
+    if as_json:
+        _echo_json(rows)
+    else:
+        click.echo(due_table(rows))
+
+
+@cli.command("case")
+@click.argument("ref")
+@click.option("--today", metavar="DATE", help="Count from DATE instead of today.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def case_cmd(obj: Context, ref: str, today: str | None, as_json: bool) -> None:
+    """One case's whole timeline: decisions, events, letters, deadlines met or missed."""
+    from . import workflow
+    from .render import case_text
+    report = workflow.case_report(obj.log(), obj.rules(), ref, _today(today))
+    if as_json:
+        _echo_json(report)
+    else:
+        click.echo(case_text(report))
+
+
+@cli.command()
+@click.argument("ref")
+@click.option("--field", required=True, type=click.Choice(["representation_type", "procedure", "disposition",
+                                                           "reason", "stage"]))
+@click.option("--to", "to", required=True, metavar="VALUE")
+@click.option("--reason", required=True, help="Why the decision is changed (kept in the log).")
+@click.option("--by", required=True, help="The manager making the change.")
+@click.pass_obj
+def override(obj: Context, ref: str, field: str, to: str, reason: str, by: str) -> None:
+    """Change a decision's route, disposition or reason, with reasons (the original stays)."""
+    from . import workflow
+    record_ = workflow.override(ref, field, to, reason, by, db=obj.log(), rules=obj.rules())
+    click.echo(f"overridden: {ref} {field} {record_['from_value']} -> {to} (decision {record_['decision_id']}, "
+               f"by {by})")
 
 
 @cli.command()

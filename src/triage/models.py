@@ -6,6 +6,7 @@ strict mode from JSON, so ``"true"`` is not a boolean and ``"5"`` is not a numbe
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -134,6 +135,38 @@ class Representation(_Input):
     escalation: Escalation | None = None
     risk: Risk = Field(default_factory=Risk)
     officer_decisions: dict[Literal[vocab.QUESTIONS], OfficerDecision] = Field(default_factory=dict)  # type: ignore[valid-type]
+
+
+# Fields each event needs beyond reference, event and date (CONTRACT section 3).
+EVENT_REQUIRES: dict[str, tuple[str, ...]] = {
+    "extended": ("reason",),
+    "responded": ("stage", "finding"),
+    "escalation_requested": ("to_stage",),
+    "officer_decision": ("question", "answer", "reason", "by"),
+    "lgsco_referral": ("referral_type",),
+    "lgsco_decision": ("outcome",),
+}
+
+
+class Event(_Input):
+    """A step in a case's life (CONTRACT section 3)."""
+
+    reference: Reference
+    event: Literal[vocab.EVENTS]  # type: ignore[valid-type]
+    date: date
+    stage: Literal[1, 2, 3] | None = None
+    finding: Literal[vocab.FINDINGS] | None = None  # type: ignore[valid-type]
+    actual_outcomes: list[ShortText] = Field(default_factory=list)
+    reason: Text | None = None
+    # extended: the new response date; default (and at most) the stage's maximum.
+    until: dt.date | None = None
+    to_stage: Literal[2, 3] | None = None
+    question: Literal[vocab.QUESTIONS] | None = None  # type: ignore[valid-type]
+    answer: bool | None = None
+    by: ShortText | None = None
+    referral_type: Literal[vocab.LGSCO_REFERRAL_TYPES] | None = None  # type: ignore[valid-type]
+    outcome: ShortText | None = None
+    remedy_amount: Annotated[float, Field(ge=0)] | None = None
 
 
 # ----------------------------------------------------------------------------- output

@@ -66,3 +66,55 @@ def log_table(rows: list[dict[str, Any]]) -> str:
                        r.get("reason") or "-", str(r.get("stage") or "-")) for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(head))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table)
+
+
+def due_table(rows: list[dict[str, Any]]) -> str:
+    """What is due: one line per open case, soonest first."""
+    if not rows:
+        return "Nothing is due."
+    head = ("due", "days left", "reference", "procedure", "stage", "step owed")
+    table = [head] + [(long_date(r["due"]), str(r["working_days_left"]) + (" OVERDUE" if r["working_days_left"] < 0 else ""),
+                       r["reference"], r.get("procedure") or r["representation_type"].replace("_", " "),
+                       str(r.get("stage") or "-"), r["step"]) for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(head))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in table)
+
+
+def case_text(report: dict[str, Any]) -> str:
+    """A case's timeline as an officer reads it."""
+    d = report["decision"]
+    route = d["representation_type"].replace("_", " ") + (f" · {d['procedure']} procedure" if d.get("procedure") else "")
+    lines = [f"{report['reference']}  {route}  ({report['status']})",
+             f"Received {long_date(report['received_date'])}; latest decision {d['decision_id']}: "
+             f"{d['disposition'].replace('_', ' ')}" + (f" ({d['reason'].replace('_', ' ')})" if d.get("reason") else "")
+             + (f", stage {d['stage']}" if d.get("stage") else ""), "", "Timeline:"]
+    items = [(x["for_date"], f"decision {x['decision_id']}: {x['disposition'].replace('_', ' ')}"
+              + (f" at stage {x['stage']}" if x.get("stage") else "") + (f" ({x['reason']})" if x.get("reason") else ""))
+             for x in report["decisions"]]
+    for e in report["events"]:
+        extra = ", ".join(f"{k}={v}" for k, v in e.items()
+                          if k not in ("reference", "event", "date", "decision_id", "recorded_at") and v not in (None, []))
+        items.append((e["date"], f"{e['event']}" + (f" ({extra})" if extra else "")))
+    for o in report["overrides"]:
+        items.append((o["recorded_at"][:10], f"override {o['field']}: {o['from_value']} -> {o['to_value']} by {o['by']}: {o['reason']}"))
+    for letter in report["letters"]:
+        items.append((letter["drafted_at"][:10], f"letter drafted: {letter['template']}"))
+    for day, text in sorted(items, key=lambda t: t[0]):
+        lines.append(f"  {long_date(day):<17} {text}")
+    lines += ["", "Deadlines:"]
+    for x in report["deadlines"]:
+        if x["status"] == "met":
+            status = f"met {long_date(x['done'])}"
+        elif x["status"] == "missed":
+            status = f"MISSED (done {long_date(x['done'])})"
+        elif x["working_days_left"] >= 0:
+            status = f"owed, {x['working_days_left']} working days left"
+        else:
+            status = f"OVERDUE by {-x['working_days_left']} working days"
+        lines.append(f"  {long_date(x['due']):<17} {x['step']}: {status}  [{x['rule']}; from {x['from']}]")
+    if report.get("next_stage_request_by"):
+        n = report["next_stage_request_by"]
+        lines.append(f"  The complainant may ask for stage {n['stage']} by {long_date(n['date'])}.")
+    for w in report.get("warnings", []):
+        lines.append(f"Warning: {w}")
+    return "\n".join(lines)

@@ -271,6 +271,10 @@ class DecisionLog:
                  "recorded_at": r["recorded_at"]}
                 for r in self.db.table("events").rows_where(where[0], where[1], order_by="seq")]
 
+    def has_event(self, reference: str, identity: str) -> bool:
+        return any(True for _ in self.db.table("events").rows_where(
+            "reference = ? AND identity = ?", [reference, identity], limit=1))
+
     def overrides(self, reference: str | None = None) -> list[dict[str, Any]]:
         where = ("reference = ?", [reference]) if reference else (None, None)
         return [{**r, "rules": json.loads(r["rules"])}

@@ -62,6 +62,8 @@ class Taxonomy:
     natures: LabelList
     methods: dict[str, str]
     relationships: dict[str, dict[str, str]]
+    actual_outcomes: LabelList = field(default_factory=lambda: LabelList("actual_outcomes"))
+    lgsco_outcomes: LabelList = field(default_factory=lambda: LabelList("lgsco_outcomes"))
 
     @classmethod
     def from_data(cls, data: dict[str, Any], problems: list[str]) -> "Taxonomy":
@@ -83,5 +85,14 @@ class Taxonomy:
                     problems.append(f"{kind}: '{entry.label}' is the same label as '{clash}' "
                                     "(labels match ignoring case, spacing and punctuation)")
             lists[kind] = label_list
+        outcome_lists = {}
+        for kind in ("actual_outcomes", "lgsco_outcomes"):
+            label_list = LabelList(kind)
+            for label in data.get(kind) or []:
+                clash = label_list.add(Entry(str(label)))
+                if clash:
+                    problems.append(f"{kind}: '{label}' is the same label as '{clash}'")
+            outcome_lists[kind] = label_list
         return cls(lists["services"], lists["natures"], dict(data.get("methods") or {}),
-                   dict(data.get("relationships") or {}))
+                   dict(data.get("relationships") or {}), outcome_lists["actual_outcomes"],
+                   outcome_lists["lgsco_outcomes"])

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from . import vocab
 from .hints import suggest
 from .errors import InputError, Problem
-from .models import Representation
+from .models import Event, Representation
 from .ruleset import RuleSet
 
 MAX_INPUT_BYTES = 1_000_000  # one representation; a batch is read line by line
@@ -159,3 +159,35 @@ def parse_representation(obj: Any, rules: RuleSet, *, today: date | None = None,
 
 
 __all__ = ["decode", "parse_representation", "MAX_INPUT_BYTES", "vocab"]
+
+
+def parse_event(obj: Any, rules: RuleSet, *, today: date | None = None, source: str | None = None) -> Event:
+    """Validate a decoded lifecycle event (CONTRACT section 3), or raise InputError."""
+    from .models import EVENT_REQUIRES
+
+    if not isinstance(obj, dict):
+        raise InputError([Problem("", f"expected a JSON object {{...}} for an event, got {type(obj).__name__}")], source)
+    try:
+        event = Event.model_validate_json(json.dumps(obj, default=str), strict=True)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            problem = _problem(err)
+            if err["type"] == "extra_forbidden":
+                allowed = list(Event.model_fields)
+                problem = Problem(problem.field, f"unknown field{suggest(err['loc'][-1], allowed)}")
+            problems.append(problem)
+        raise InputError(problems, source) from None
+    problems = [Problem(name, f"required for a {event.event!r} event")
+                for name in EVENT_REQUIRES.get(event.event, ()) if getattr(event, name) is None]
+    if today is not None and event.date > today:
+        problems.append(Problem("date", f"{event.date} is in the future (today is {today})"))
+    tax = rules.taxonomy
+    for i, label in enumerate(event.actual_outcomes):
+        if tax.actual_outcomes.get(label) is None:
+            problems.append(Problem(f"actual_outcomes[{i}]", f"unknown outcome {label!r}{_label_hint(tax.actual_outcomes, label)}"))
+    if event.outcome is not None and tax.lgsco_outcomes.get(event.outcome) is None:
+        problems.append(Problem("outcome", f"unknown LGSCO outcome {event.outcome!r}{_label_hint(tax.lgsco_outcomes, event.outcome)}"))
+    if problems:
+        raise InputError(problems, source)
+    return event

@@ -72,3 +72,13 @@ QUESTIONS = (
 STANDINGS = ("eligible", "sufficient_interest", "not_eligible", "no_consent")
 
 FINDINGS = ("upheld", "partially_upheld", "not_upheld", "no_finding")
+
+EVENTS = (
+    "acknowledged", "extended", "statement_agreed", "responded", "escalation_requested",
+    "panel_held", "panel_report", "officer_decision", "withdrawn", "closed", "lgsco_referral",
+    "lgsco_decision",
+)
+
+LGSCO_REFERRAL_TYPES = ("education_non_social_care", "social_care", "not_known")
+
+OVERRIDABLE = ("representation_type", "procedure", "disposition", "reason", "stage")

@@ -1,0 +1,298 @@
+"""The case lifecycle: recording events, re-assessing on new facts, overrides, what is due.
+
+``record`` validates an event against the case as the log knows it (an unknown reference,
+an impossible order or a date in the future is an InputError and nothing is written),
+re-assesses with the new facts where an event brings some (an escalation request, an
+officer's answer), and appends. Recording the same event twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from . import vocab
+from .api import decider, prepare
+from .errors import InputError, NotFoundError, Problem, TriageError
+from .hints import suggest
+from .models import Decision, Event
+from .ruleset import RuleSet
+from .store import DecisionLog, content_hash
+from .timeline import CaseState, build_state, deadlines, escalation_window, maximum_response, next_owed, warnings
+from .validation import decode, parse_event
+
+
+@dataclass
+class Recorded:
+    """The outcome of recording one event."""
+
+    event: dict[str, Any]
+    added: bool                      # False when the same event was already recorded
+    decision: Decision | None = None  # the new decision, when the event re-assessed the case
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"ok": True, "added": self.added, "event": self.event}
+        if self.decision is not None:
+            out["decision"] = self.decision.model_dump(mode="json")
+        return out
+
+
+def _log(db: DecisionLog | str | Path | None) -> DecisionLog:
+    return db if isinstance(db, DecisionLog) else DecisionLog(db)
+
+
+def case_state(log: DecisionLog, reference: str) -> CaseState:
+    """The state of a case (NotFoundError, with the nearest references, when unknown)."""
+    logged = log.find(reference=reference)
+    if not logged:
+        close = suggest(reference, log.references())
+        raise NotFoundError(f"no case with reference {reference!r} in {log.path}{close}")
+    return build_state(logged, log.events(reference), log.overrides(reference))
+
+
+def _refuse(field: str, message: str) -> InputError:
+    return InputError([Problem(field, message)])
+
+
+def _check_order(event: Event, state: CaseState, rules: RuleSet) -> None:
+    """Refuse events that cannot happen in this case's state (nothing is written)."""
+    from .deadlines import Clock
+
+    kind, day, cur = event.event, event.date, state.current
+    if day < state.received_date:
+        raise _refuse("date", f"{day} is before the representation was received ({state.received_date})")
+    if state.closed and kind not in ("lgsco_referral", "lgsco_decision"):
+        raise _refuse("event", f"the case was {state.closed_by} on {state.closed}; only Ombudsman events may follow")
+    if kind in ("lgsco_referral", "lgsco_decision", "withdrawn", "closed", "officer_decision"):
+        if kind == "lgsco_decision" and state.lgsco_referred is None:
+            raise _refuse("event", "record the lgsco_referral before the Ombudsman's decision")
+        return
+    if state.decision["representation_type"] != "complaint":
+        if kind == "acknowledged":
+            return
+        raise _refuse("event", f"a {state.decision['representation_type'].replace('_', ' ')} has no complaint "
+                               f"stages; only acknowledged, closed and withdrawn apply")
+    if cur is None:
+        raise _refuse("event", "this complaint has no open stage")
+    if kind == "escalation_requested":
+        assert event.to_stage is not None
+        if event.to_stage != cur.number + 1:
+            raise _refuse("to_stage", f"the complaint is at stage {cur.number}; it can only move to stage {cur.number + 1}")
+        if cur.responded is None:
+            clock = Clock(rules)
+            overdue = cur.number == 1 and cur.disposition == "accepted" and day > maximum_response(cur, clock)
+            if not overdue:
+                raise _refuse("to_stage", f"stage {cur.number} has not been answered yet: a request for stage "
+                                          f"{event.to_stage} follows the stage {cur.number} response"
+                                          + (" (or a stage 1 response later than the maximum)" if cur.number == 1 else ""))
+        elif day < cur.responded:
+            raise _refuse("date", f"{day} is before the stage {cur.number} response ({cur.responded})")
+        return
+    stage = state.stages.get(event.stage) if event.stage else cur
+    if stage is None or (event.stage and event.stage != cur.number):
+        raise _refuse("stage", f"the complaint is at stage {cur.number}, not stage {event.stage}")
+    if stage.disposition not in ("accepted", "officer_decision_required"):
+        raise _refuse("event", f"stage {stage.number} was {stage.disposition.replace('_', ' ')}; nothing runs at that stage")
+    if day < stage.requested:
+        raise _refuse("date", f"{day} is before stage {stage.number} started ({stage.requested})")
+    if stage.responded is not None:
+        raise _refuse("event", f"stage {stage.number} was already answered on {stage.responded}")
+    if kind == "acknowledged" and stage.acknowledged is not None:
+        raise _refuse("event", f"stage {stage.number} was already acknowledged on {stage.acknowledged}")
+    if kind == "statement_agreed" and not (stage.procedure == "statutory" and stage.number == 2):
+        raise _refuse("event", "a statement of complaint is agreed at statutory stage 2 only")
+    if kind in ("panel_held", "panel_report") and stage.number != 3:
+        raise _refuse("event", "a review panel belongs to stage 3")
+    if kind == "panel_report" and stage.panel_held is None:
+        raise _refuse("event", "record panel_held before the panel's report")
+    if kind == "panel_held" and stage.panel_held is not None:
+        raise _refuse("event", f"the panel was already held on {stage.panel_held}")
+    if kind == "extended":
+        if stage.number == 3:
+            raise _refuse("event", "stage 3 timescales are fixed by SI 2006/1738 regs 19-20 and cannot be extended")
+        limit = maximum_response(stage, Clock(rules))
+        until = event.until or limit
+        if until > limit:
+            source = "SI 2006/1738 reg 14" if stage.procedure == "statutory" and stage.number == 1 else \
+                "SI 2006/1738 reg 17" if stage.procedure == "statutory" else "the corporate timescales in rules/settings.yaml"
+            days = {(True, 1): 20, (True, 2): 65}.get((stage.procedure == "statutory", stage.number))
+            raise _refuse("until", f"{until} is past the maximum for stage {stage.number} ({limit}"
+                                   + (f", {days} working days" if days else "") + f"; {source}); a longer delay "
+                                   "cannot be agreed as an extension - respond by the maximum or offer the next stage")
+        if until < day:
+            raise _refuse("until", f"{until} is before the date of the extension ({day})")
+    if kind == "responded" and event.stage != stage.number:
+        raise _refuse("stage", f"the complaint is at stage {stage.number}")
+
+
+def _reassess(event: Event, state: CaseState, rules: RuleSet, log: DecisionLog) -> Decision:
+    """A new decision on the case with the facts the event brings."""
+    from . import api
+
+    raw = dict(state.representation)
+    if event.event == "officer_decision":
+        pending = [q["id"] for q in state.decision.get("officer_questions", [])]
+        if event.question not in pending:
+            raise _refuse("question", f"no question {event.question!r} is waiting for an answer on this case"
+                                      + (f" (waiting: {', '.join(pending)})" if pending else " (none is waiting)"))
+        raw["officer_decisions"] = {**raw.get("officer_decisions", {}),
+                                    event.question: {"answer": event.answer, "reason": event.reason, "by": event.by}}
+    else:  # escalation_requested
+        cur = state.current
+        assert cur is not None and event.to_stage is not None
+        raw["received_date"] = event.date.isoformat()
+        raw["escalation"] = {"original_reference": state.reference, "to_stage": event.to_stage,
+                             **({"previous_response_date": cur.responded.isoformat()} if cur.responded else {})}
+        # The late-escalation question is asked afresh for each request.
+        raw["officer_decisions"] = {k: v for k, v in raw.get("officer_decisions", {}).items()
+                                    if k != "accept_late_escalation"}
+    prepare(raw, rules, today=event.date)  # validates the new facts
+    return api.assess(raw, db=log, rules=rules)
+
+
+def record(obj: Any, *, db: DecisionLog | str | Path | None = None, rules: RuleSet | str | Path | None = None,
+           today: date | None = None, source: str | None = None) -> Recorded:
+    """Validate and record one lifecycle event (CONTRACT section 3)."""
+    d = decider(rules)
+    log = _log(db)
+    event = parse_event(obj, d.rules, today=today or date.today(), source=source)
+    payload = event.model_dump(mode="json", exclude_none=True)
+    if not payload.get("actual_outcomes"):
+        payload.pop("actual_outcomes", None)
+    identity = content_hash(payload)
+    if log.has_event(event.reference, identity):
+        return Recorded(payload, added=False)  # an import run twice changes nothing
+    try:
+        state = case_state(log, event.reference)
+    except NotFoundError as exc:
+        raise InputError([Problem("reference", str(exc))], source) from None
+    try:
+        _check_order(event, state, d.rules)
+        decision = _reassess(event, state, d.rules, log) if event.event in ("officer_decision", "escalation_requested") else None
+    except InputError as exc:
+        raise InputError(exc.problems, source) from None
+    _, added = log.append_event(payload, identity, decision.decision_id if decision else None)
+    return Recorded(payload, added, decision)
+
+
+@dataclass
+class EventResult:
+    line: int
+    recorded: Recorded | None = None
+    error: TriageError | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        if self.recorded is not None:
+            return {"line": self.line, **self.recorded.to_json()}
+        assert self.error is not None
+        problems = getattr(self.error, "problems", None) or [Problem("", str(self.error))]
+        return {"line": self.line, "ok": False, "errors": [{"field": p.field, "message": p.message} for p in problems]}
+
+
+def record_batch(lines: Iterable[bytes | str], *, db: DecisionLog | str | Path | None = None,
+                 rules: RuleSet | str | Path | None = None) -> Iterator[EventResult]:
+    """Record JSON Lines of events one by one; a bad line records nothing, the rest go on."""
+    log = _log(db)
+    for number, line in enumerate(lines, start=1):
+        data = line.encode("utf-8") if isinstance(line, str) else line
+        if not data.strip():
+            continue
+        try:
+            yield EventResult(number, recorded=record(decode(data, f"line {number}"), db=log, rules=rules))
+        except TriageError as exc:
+            yield EventResult(number, error=exc)
+
+
+def override(reference: str, field: str, to: str, reason: str, by: str, *,
+             db: DecisionLog | str | Path | None = None, rules: RuleSet | str | Path | None = None) -> dict[str, Any]:
+    """Record a manager's change of a decision's route, disposition or reason. The original
+    decision stays in the log; reports and the workflow use the overridden value."""
+    d = decider(rules)
+    log = _log(db)
+    state = case_state(log, reference)
+    problems = []
+    if field not in vocab.OVERRIDABLE:
+        problems.append(Problem("field", f"{field!r} cannot be overridden{suggest(field, vocab.OVERRIDABLE)} "
+                                         f"(one of: {', '.join(vocab.OVERRIDABLE)})"))
+    values: dict[str, tuple[Any, ...]] = {
+        "representation_type": vocab.REPRESENTATION_TYPES, "procedure": vocab.PROCEDURES,
+        "disposition": vocab.DISPOSITIONS, "reason": vocab.REASONS, "stage": ("1", "2", "3")}
+    if field in values and to not in values[field]:
+        problems.append(Problem("to", f"{to!r} is not a valid {field}{suggest(to, values[field])}"))
+    if not reason.strip():
+        problems.append(Problem("reason", "give the reason for the override"))
+    if not by.strip():
+        problems.append(Problem("by", "give the name of the manager making the override"))
+    if problems:
+        raise InputError(problems)
+    latest = state.decision
+    if str(latest.get(field)) == to:
+        raise InputError([Problem("to", f"the decision's {field} is already {to!r}")])
+    rule_ids = [r["id"] for r in latest["rules_fired"]]
+    overridden = [rid for rid in rule_ids if any(r.id == rid and field in r.then for r in d.rules.rules)]
+    record_ = {"reference": reference, "decision_id": latest["decision_id"], "field": field,
+               "from_value": None if latest.get(field) is None else str(latest.get(field)), "to_value": to,
+               "reason": reason.strip(), "by": by.strip(), "rules": overridden}
+    log.append_override(record_)
+    return record_
+
+
+def override_counts(log: DecisionLog) -> list[tuple[str, int]]:
+    """How often each rule's conclusion was overridden, most first (for rule review)."""
+    counts: dict[str, int] = {}
+    for o in log.overrides():
+        for rid in o["rules"]:
+            counts[rid] = counts.get(rid, 0) + 1
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def due(log: DecisionLog, rules: RuleSet, today: date, *, within: int | None = None, overdue: bool = False,
+        procedure: str | None = None) -> list[dict[str, Any]]:
+    """Open cases with their next deadline, soonest first."""
+    from .deadlines import Clock
+
+    clock = Clock(rules)
+    out = []
+    for reference in log.references():
+        state = case_state(log, reference)
+        if procedure and state.decision.get("procedure") != procedure:
+            continue
+        step = next_owed(state, clock)
+        if step is None:
+            continue
+        left = clock.calendar.working_days_between(today, step.due)
+        if overdue and left >= 0:
+            continue
+        if within is not None and left > within:
+            continue
+        out.append({"reference": reference, "representation_type": state.decision["representation_type"],
+                    "procedure": state.decision.get("procedure"), "stage": step.stage,
+                    "step": step.step, "due": step.due.isoformat(), "working_days_left": left,
+                    "rule": step.rule, "from": step.source})
+    return sorted(out, key=lambda r: (r["due"], r["reference"]))
+
+
+def case_report(log: DecisionLog, rules: RuleSet, reference: str, today: date) -> dict[str, Any]:
+    """One case's whole timeline: decisions, events, overrides, letters and deadlines."""
+    from .deadlines import Clock
+
+    clock = Clock(rules)
+    state = case_state(log, reference)
+    window = escalation_window(state, clock)
+    return {
+        "reference": reference,
+        "received_date": state.received_date.isoformat(),
+        "status": "open" if state.is_open else state.closed_by,
+        "decision": state.decision,
+        "decisions": [{k: d.get(k) for k in ("decision_id", "for_date", "assessed_at", "representation_type",
+                                               "procedure", "disposition", "reason", "stage")} for d in state.decisions],
+        "events": [{k: v for k, v in e.items() if k != "seq"} for e in state.events],
+        "overrides": state.overrides,
+        "letters": log.letters(reference),
+        "deadlines": [x.to_json(today, clock) for x in deadlines(state, clock)],
+        "next_stage_request_by": {"stage": window[0], "date": window[1].isoformat()} if window else None,
+        "warnings": warnings(state, clock, today),
+    }
