@@ -14,13 +14,63 @@ adds tens of milliseconds to the CLI's cold start.
 from __future__ import annotations
 
 import functools
+import json
+import os
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
+from pathlib import Path
 
 __all__ = ["WorkingCalendar"]
 
 _SATURDAY = 5
+
+
+def _cache_file() -> Path | None:
+    """Where computed bank holidays are kept between runs, keyed by the package version.
+
+    Importing ``holidays`` and building a year costs about 100 ms, most of a cold
+    `triage assess`; the table it gives is fixed for a given package version, so it is kept
+    in ``$TRIAGE_CACHE`` or ``$XDG_CACHE_HOME/triage`` (default ``~/.cache/triage``).
+    ``TRIAGE_CACHE=off`` disables the cache."""
+    root = os.environ.get("TRIAGE_CACHE")
+    if root == "off":
+        return None
+    try:
+        from importlib.metadata import version
+
+        package_version = version("holidays")
+    except Exception:  # not installed as a distribution: no safe cache key
+        return None
+    base = Path(root) if root else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "triage"
+    return base / f"bank-holidays-{package_version}.json"
+
+
+@functools.cache
+def _cached_table() -> dict[str, dict[str, str]]:
+    path = _cache_file()
+    if path is None or not path.exists():
+        return {}
+    try:
+        table = json.loads(path.read_text(encoding="utf-8"))
+        return table if isinstance(table, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _store(key: str, days: dict[date, str]) -> None:
+    path = _cache_file()
+    if path is None:
+        return
+    table = _cached_table()
+    table[key] = {d.isoformat(): name for d, name in days.items()}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(table, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, path)  # atomic: concurrent processes never see half a file
+    except OSError:
+        pass  # a read-only home: compute each time
 
 
 @functools.cache
@@ -30,12 +80,16 @@ def _package_holidays(year: int, subdivisions: tuple[str, ...] = ("ENG",)) -> di
     England ("ENG") is England & Wales for the complaints clock; FOIA 2000 s.10 excludes
     bank holidays anywhere in the UK, so the information-request clock asks for all four.
     """
-    import holidays  # lazy: see module docstring
+    key = f"{year}:{','.join(subdivisions)}"
+    cached = _cached_table().get(key)
+    if cached is not None:
+        return {date.fromisoformat(d): name for d, name in cached.items()}
+    from holidays.countries.united_kingdom import UnitedKingdom  # lazy: see module docstring
 
     days: dict[date, str] = {}
     for subdiv in subdivisions:
-        # Same class as holidays.UK(subdiv=...); the factory is typed for mypy --strict.
-        days.update(holidays.country_holidays("GB", subdiv=subdiv, years=year).items())
+        days.update(UnitedKingdom(subdiv=subdiv, years=year).items())
+    _store(key, days)
     return days
 
 

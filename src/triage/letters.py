@@ -20,7 +20,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
 from markupsafe import Markup, escape
 
 from .errors import TriageError
@@ -140,7 +139,9 @@ class LetterBook:
                 continue
             source = path.read_text(encoding="utf-8")
             match = _FRONT.match(source)
-            meta = yaml.safe_load(match.group(1)) if match else {}
+            # "key: value" lines; no YAML parser here, it is on every decision's path.
+            meta = dict(line.split(":", 1) for line in match.group(1).splitlines() if ":" in line) if match else {}
+            meta = {k.strip(): v.strip() for k, v in meta.items()}
             tid = path.name.removesuffix(SUFFIX)
             self.templates[tid] = TemplateInfo(
                 tid, str(meta.get("title", tid)), str(meta.get("audience", "complainant")), path,

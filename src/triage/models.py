@@ -21,7 +21,7 @@ ShortText = Annotated[str, StringConstraints(max_length=2_000)]
 
 
 class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Contact(_Input):

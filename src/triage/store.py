@@ -290,6 +290,12 @@ class DecisionLog:
         return [r["reference"] for r in self.db.query(
             "SELECT reference, min(seq) AS first FROM decisions GROUP BY reference ORDER BY first")]
 
+    def query(self, sql: str, params: Any = None) -> Iterator[dict[str, Any]]:
+        """Read-only SQL over the log's tables (reports aggregate in SQLite, not in Python)."""
+        if not sql.lstrip().lower().startswith(("select", "with")):
+            raise StoreError("the log is append-only: query() runs SELECT statements only")
+        return self.db.query(sql, params or {})
+
     def count(self) -> int:
         return self.db.table("decisions").count
 
