@@ -114,6 +114,8 @@ def test_eight_concurrent_processes_lose_nothing(tmp_path: Path, case: dict[str,
     assert conn.execute("select count(*), count(distinct reference), min(seq), max(seq) from decisions").fetchone() \
         == (800, 800, 1, 800)
     assert conn.execute("pragma integrity_check").fetchone() == ("ok",)
+    from triage.store import DecisionLog
+    assert DecisionLog(db).verify() == []  # the hash chain stayed linear under concurrent writers
 
 
 def test_killed_process_leaves_consistent_log(tmp_path: Path, case: dict[str, Any]) -> None:
@@ -136,4 +138,30 @@ def test_killed_process_leaves_consistent_log(tmp_path: Path, case: dict[str, An
         assert json.loads(decision)["disposition"] == "accepted"
     conn.close()
     import triage
+    from triage.store import DecisionLog
+    assert DecisionLog(db).verify() == []
     assert triage.assess(case, db=db, rules=RULES).decision_id == f"d-{count + 1:06d}"
+
+
+def test_batch_draws_progress_bar_on_a_terminal(tmp_path: Path, case: dict[str, Any]) -> None:
+    """With standard error on a terminal, a batch draws a progress bar there (results stay on stdout)."""
+    import pty
+
+    batch = tmp_path / "b.jsonl"
+    batch.write_text(_lines(case, 5, "T"))
+    primary, secondary = pty.openpty()
+    proc = subprocess.run([sys.executable, "-m", "triage", "assess", "--batch", str(batch)],
+                          env=_env(tmp_path / "tty.db"), stdout=subprocess.PIPE, stderr=secondary, timeout=60)
+    os.close(secondary)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(primary, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(primary)
+    assert proc.returncode == 0 and len(proc.stdout.splitlines()) == 5
+    assert b"Assessing" in shown and b"5 assessed and logged, 0 failed" in shown
