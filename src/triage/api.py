@@ -75,8 +75,11 @@ def assess(case: Any, *, db: DecisionLog | str | Path | None = None,
     assert rep.reference is not None
     decision = d.decide(rep, rep.reference, now)
     log = db if isinstance(db, DecisionLog) else DecisionLog(db)
-    logged = log.append(decision.model_dump(mode="json"), raw)
-    return Decision.model_validate(logged.decision)
+    logged, added = log.append(decision.model_dump(mode="json"), raw)
+    if not added:  # the same input was logged before: return that decision (idempotent)
+        return Decision.model_validate(logged.decision)
+    decision.decision_id = logged.decision["decision_id"]
+    return decision
 
 
 def draft_letters(decision: Decision | dict[str, Any], representation: Representation | dict[str, Any], *,

@@ -135,8 +135,3 @@ def compile_condition(when: Any, resolve: Resolver, facts: Mapping[str, FactSpec
         else:
             parts.append(_field(name, test, resolve, facts))
     return parts[0] if len(parts) == 1 else {"$and": parts}
-
-
-def facts_for_engine(facts: Mapping[str, Any]) -> dict[str, Any]:
-    """A fact dict as durable-rules receives it: flat keys, sentinel-led lists."""
-    return {durable_key(k): ([LIST_SENTINEL, *v] if isinstance(v, list) else v) for k, v in facts.items()}

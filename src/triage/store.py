@@ -146,15 +146,21 @@ class DecisionLog:
         conn.execute("COMMIT")
 
     def _insert(self, table: str, row: dict[str, Any]) -> int:
-        """Insert a row and chain it; call inside a transaction."""
-        seq = self.db.table(table).insert(row).last_pk
-        assert seq is not None
-        stored = self.db.table(table).get(seq)
-        head = next(self.db.query("SELECT hash FROM chain ORDER BY chain_seq DESC LIMIT 1"), None)
-        prev = head["hash"] if head else GENESIS
-        self.db.table("chain").insert({"tbl": table, "row_seq": seq, "prev_hash": prev,
-                                       "hash": _link(prev, table, stored)})
-        return int(seq)
+        """Insert a row and chain it; call inside a transaction.
+
+        A prepared INSERT through sqlite-utils' connection (not ``Table.insert``, which
+        introspects the table on every call: the batch path appends thousands of rows)."""
+        columns = [c for c in _TABLES[table] if c != "seq"]
+        values = [row.get(c) for c in columns]
+        cursor = self.db.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                                 values)
+        seq = int(cursor.lastrowid or 0)
+        stored = {"seq": seq, **dict(zip(columns, values))}
+        head = self.db.execute("SELECT hash FROM chain ORDER BY chain_seq DESC LIMIT 1").fetchone()
+        prev = head[0] if head else GENESIS
+        self.db.execute("INSERT INTO chain (tbl, row_seq, prev_hash, hash) VALUES (?, ?, ?, ?)",
+                        [table, seq, prev, _link(prev, table, stored)])
+        return seq
 
     def _write(self, what: str, fn: Any) -> Any:
         try:
@@ -163,8 +169,9 @@ class DecisionLog:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"could not {what} in the decision log {self.path}: {exc}") from exc
 
-    def append(self, decision: dict[str, Any], representation: dict[str, Any]) -> LoggedDecision:
-        """Append one decision and the input it was made on; return what is logged.
+    def append(self, decision: dict[str, Any], representation: dict[str, Any]) -> tuple[LoggedDecision, bool]:
+        """Append one decision and the input it was made on; return what is logged and
+        whether it was added.
 
         Idempotent: when this reference already has a decision on the same input with the
         same ruleset (a retried submission, a re-imported file), that decision is returned
@@ -179,16 +186,16 @@ class DecisionLog:
             "decision": json.dumps({k: v for k, v in decision.items() if k != "decision_id"}, default=str),
         }
 
-        def write() -> LoggedDecision:
+        def write() -> tuple[LoggedDecision, bool]:
             same = list(self.db.table("decisions").rows_where(
                 "input_hash = ? AND reference = ? AND ruleset = ?",
                 [input_hash, row["reference"], row["ruleset"]], order_by="seq", limit=1))
             if same:
-                return self._row(same[0])
+                return self._row(same[0]), False
             seq = self._insert("decisions", row)
-            return self._row(self.db.table("decisions").get(seq))
+            return LoggedDecision({**decision, "decision_id": decision_id(seq)}, representation), True
 
-        result: LoggedDecision = self._write("append a decision", write)
+        result: tuple[LoggedDecision, bool] = self._write("append a decision", write)
         return result
 
     def append_event(self, event: dict[str, Any], identity: str, decision_id: str | None = None) -> tuple[int, bool]:

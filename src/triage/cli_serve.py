@@ -1,0 +1,178 @@
+"""`triage serve`, `triage keys` and `triage users`: short wrappers over ``triage.server``.
+
+    from triage.cli_serve import register
+    register(cli)       # adds the three commands to the `triage` group
+
+``--db`` may be given to the `triage` command (as everywhere) or to these commands.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import click
+
+from .errors import UsageError
+
+_KEY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_USER_NAME = re.compile(r"^[^\W_][\w .@'-]{0,99}$")
+_DB = click.option("--db", metavar="PATH", help="The decision log (SQLite). Default: the `triage --db` option, "
+                                                "$TRIAGE_DB, else ./triage.db.")
+
+
+def _db(db: str | None) -> str | None:
+    """This command's --db, else the `triage` group's (which already read $TRIAGE_DB)."""
+    if db:
+        return db
+    obj = click.get_current_context().find_object(object)
+    return getattr(obj, "db_path", None)
+
+
+def _tables(db: str | None) -> Any:
+    from .server.tables import ServerTables
+    from .store import DecisionLog
+
+    return ServerTables(DecisionLog(_db(db)))
+
+
+def _name(value: str, pattern: re.Pattern[str], what: str) -> str:
+    value = value.strip()
+    if not pattern.match(value):
+        raise UsageError(f"{value!r} is not a usable {what} name: use letters, digits and . _ - "
+                         f"({'spaces and apostrophes too, ' if what == 'user' else ''}at most "
+                         f"{100 if what == 'user' else 64} characters)")
+    return value
+
+
+def _new_password(name: str) -> str:
+    from .server.auth import password_problem
+
+    password: str = click.prompt(f"Password for {name}", hide_input=True, confirmation_prompt=True, err=True)
+    problem = password_problem(password)
+    if problem:
+        raise UsageError(problem)
+    return password
+
+
+def register(cli: click.Group) -> None:
+    """Add `serve`, `keys` and `users` to the `triage` command group."""
+
+    @cli.command()
+    @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+    @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+    @_DB
+    @click.option("--https-only", is_flag=True,
+                  help="Send the session cookie over HTTPS only (when a TLS proxy is in front).")
+    @click.option("--log-level", default="info", show_default=True,
+                  type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+    @click.pass_context
+    def serve(ctx: click.Context, host: str, port: int, db: str | None, https_only: bool, log_level: str) -> None:
+        """Serve the eForm API (/v1) and the managers' pages on one log.
+
+        API clients send `Authorization: Bearer KEY` (`triage keys add NAME`); managers sign
+        in with `triage users add NAME`. Session cookies are signed with $TRIAGE_SECRET_KEY
+        (else a random key: managers sign in again after a restart). OpenAPI: /v1/openapi.json.
+        """
+        from .server.app import create_app
+        from .server.runner import run
+
+        rules = getattr(ctx.find_object(object), "rules_dir", None)
+        app = create_app(_db(db), rules, https_only=https_only)
+        backend = app.state.backend
+        tables = _tables(str(backend.db_path))
+        live = [k for k in tables.keys() if not k.revoked_at]
+        click.echo(f"triage: serving http://{host}:{port} (log {backend.db_path}; {len(live)} API keys, "
+                   f"{len(tables.users())} users)", err=True)
+        if not live:
+            click.echo("warning: no API key yet: the eForm API refuses every request (triage keys add NAME)", err=True)
+        if not tables.users():
+            click.echo("warning: no users yet: nobody can sign in to the pages (triage users add NAME)", err=True)
+        run(app, host, port, log_level=log_level)
+
+    @cli.group()
+    def keys() -> None:
+        """API keys for the eForm backend (only a hash of each key is stored)."""
+
+    @keys.command("add")
+    @click.argument("name")
+    @_DB
+    def keys_add(name: str, db: str | None) -> None:
+        """Create a key named NAME and print it (once: it cannot be shown again)."""
+        from .server.auth import key_hash, key_prefix, new_api_key
+
+        name = _name(name, _KEY_NAME, "key")
+        key = new_api_key()
+        _tables(db).add_key(name, key_hash(key), key_prefix(key))
+        click.echo(f"API key {name!r} created. It is shown once: keep it in the client's secret store "
+                   f"and send it as 'Authorization: Bearer KEY'.", err=True)
+        click.echo(key)
+
+    @keys.command("list")
+    @_DB
+    def keys_list(db: str | None) -> None:
+        """List keys (name, first characters, when created or revoked)."""
+        rows = _tables(db).keys()
+        if not rows:
+            click.echo("No API keys.")
+        for k in rows:
+            state = f"revoked {k.revoked_at}" if k.revoked_at else "live"
+            click.echo(f"{k.name:24} {k.prefix}…  created {k.created_at}  {state}")
+
+    @keys.command("revoke")
+    @click.argument("name")
+    @_DB
+    def keys_revoke(name: str, db: str | None) -> None:
+        """Revoke the key named NAME (a running server stops accepting it within seconds)."""
+        _tables(db).revoke_key(name)
+        click.echo(f"revoked: {name}")
+
+    @cli.group()
+    def users() -> None:
+        """Managers who sign in to the web pages (passwords stored as salted scrypt hashes)."""
+
+    @users.command("add")
+    @click.argument("name")
+    @_DB
+    def users_add(name: str, db: str | None) -> None:
+        """Add a manager; prompts for the password (twice)."""
+        from .server.auth import hash_password
+
+        name = _name(name, _USER_NAME, "user")
+        tables = _tables(db)
+        if tables.user(name) is not None:
+            raise UsageError(f"a user named {name!r} already exists; change the password with "
+                             f"`triage users password {name}`")
+        tables.add_user(name, hash_password(_new_password(name)))
+        click.echo(f"added user: {name}")
+
+    @users.command("password")
+    @click.argument("name")
+    @_DB
+    def users_password(name: str, db: str | None) -> None:
+        """Set a manager's password (signs them out everywhere)."""
+        from .server.auth import hash_password
+
+        tables = _tables(db)
+        if tables.user(name) is None:
+            raise UsageError(f"no user named {name!r} (see `triage users list`)")
+        tables.set_password(name, hash_password(_new_password(name)))
+        click.echo(f"password changed: {name}")
+
+    @users.command("list")
+    @_DB
+    def users_list(db: str | None) -> None:
+        """List managers."""
+        rows = _tables(db).users()
+        if not rows:
+            click.echo("No users.")
+        for u in rows:
+            click.echo(f"{u.name:32} added {u.created_at}  password set {u.updated_at}")
+
+    @users.command("remove")
+    @click.argument("name")
+    @_DB
+    def users_remove(name: str, db: str | None) -> None:
+        """Remove a manager (their sessions end at their next request)."""
+        _tables(db).remove_user(name)
+        click.echo(f"removed user: {name}")

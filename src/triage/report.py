@@ -1,0 +1,362 @@
+"""The annual report (Regulation 13(3), SI 2006/1738; GBFC 2006 section 5.6): every table of
+CONTRACT section 5 for several financial years side by side, laid out like the seeds.
+
+    import triage.report
+    report = triage.report.build(log, rules, year="2024-25")        # CONTRACT section 5 JSON
+    triage.report.write(report, "html", "annual-report.html", rules)
+
+Counting is done in SQLite (``report_sql``); this module maps stored codes to the seed's
+labels, builds the rows, formats percentages ("<1%" for a non-zero share under 0.5%) and
+suppresses small numbers for publication. Nothing a person wrote (names, contact details,
+summaries, reasons) is read into a report: only codes, taxonomy labels, dates and the
+equality answers, which are matched to fixed lists (anything else is "Not recognised").
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from . import report_sql
+from .errors import UsageError
+from .taxonomy import LabelList, normalise
+
+FINDINGS = {"upheld": "Upheld", "partially_upheld": "Partially upheld", "not_upheld": "Not upheld",
+            "no_finding": "No finding"}
+PROCEDURE_GROUPS = {"statutory": "Social Care", "corporate": "Corporate"}
+
+
+@dataclass(frozen=True, order=True)
+class FinancialYear:
+    """1 April to 31 March; ``start`` is the calendar year it begins in (2024 for 2024/25)."""
+
+    start: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.start}/{(self.start + 1) % 100:02d}"
+
+    @property
+    def first(self) -> date:
+        return date(self.start, 4, 1)
+
+    @property
+    def last(self) -> date:
+        return date(self.start + 1, 3, 31)
+
+    @classmethod
+    def containing(cls, day: date) -> "FinancialYear":
+        return cls(day.year if day.month >= 4 else day.year - 1)
+
+
+_YEAR = re.compile(r"^\s*(\d{4})\s*[-/]\s*(\d{2})\s*$")
+
+
+def parse_year(value: str | FinancialYear) -> FinancialYear:
+    """'2024-25' or '2024/25' (UsageError, exit 2, for anything else)."""
+    if isinstance(value, FinancialYear):
+        return value
+    m = _YEAR.match(str(value))
+    if not m or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
+        raise UsageError(f"--year: {value!r} is not a financial year; write it as 2024-25 or 2024/25 "
+                         "(1 April 2024 to 31 March 2025)")
+    return FinancialYear(int(m.group(1)))
+
+
+def last_complete_year(today: date | None = None) -> FinancialYear:
+    """The latest financial year that has ended (the default report year)."""
+    return FinancialYear(FinancialYear.containing(today or date.today()).start - 1)
+
+
+def percent(count: int, total: int) -> str:
+    """A share as the seeds print it: whole numbers, half up, "<1%" for a non-zero share under 0.5%."""
+    if not count or not total:
+        return "0%"
+    if 200 * count < total:
+        return "<1%"
+    return f"{(200 * count + total) // (2 * total)}%"
+
+
+def mean(total_days: int, count: int) -> float | None:
+    """The mean rounded half up to one decimal place (None when nothing was counted)."""
+    if not count:
+        return None
+    return ((20 * total_days + count) // (2 * count)) / 10
+
+
+# --------------------------------------------------------------------------- table rows
+
+
+class Table:
+    """One table being built: rows of counts by financial year, percentages of a base."""
+
+    def __init__(self, id_: str, title: str, years: list[FinancialYear], note: str | None = None) -> None:
+        self.id, self.title, self.years, self.note = id_, title, years, note
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, group: str | None, label: str, counts: dict[int, Any], base: dict[int, int] | None = None,
+            kind: str = "count") -> None:
+        """A row; ``base`` (totals by year) gives it percentages; kind "average" is never suppressed."""
+        values = {y.start: counts.get(y.start, 0 if kind == "count" else None) for y in self.years}
+        self.rows.append({"group": group, "label": label, "values": values, "base": base, "kind": kind})
+
+    def to_json(self, suppress_below: int | None) -> dict[str, Any]:
+        rows = []
+        for r in self.rows:
+            counts: dict[str, Any] = {}
+            percents: dict[str, str] = {}
+            for y in self.years:
+                v = r["values"][y.start]
+                hidden = r["kind"] == "count" and suppress_below is not None and 0 < v < suppress_below
+                counts[y.label] = f"<{suppress_below}" if hidden else v
+                if r["base"] is not None:
+                    percents[y.label] = "[c]" if hidden else percent(v, r["base"].get(y.start, 0))
+            rows.append({"group": r["group"], "label": r["label"], "counts": counts, "percents": percents})
+        out: dict[str, Any] = {"id": self.id, "title": self.title, "rows": rows}
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+def _sum(*series: dict[int, int]) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for s in series:
+        for k, v in s.items():
+            out[k] = out.get(k, 0) + v
+    return out
+
+
+class Counts:
+    """The grouped rows of one statement: counts[table][(fy, k1, k2, ...)] = n."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, dict[tuple[Any, ...], int]] = {}
+
+    def add(self, table: str, key: tuple[Any, ...], n: int) -> None:
+        bucket = self.data.setdefault(table, {})
+        bucket[key] = bucket.get(key, 0) + n
+
+    def series(self, table: str, match: Any = None, label: Any = None) -> dict[Any, dict[int, int]]:
+        """{label: {fy: n}} for the rows ``match(key)`` accepts, labelled by ``label(key)``."""
+        out: dict[Any, dict[int, int]] = {}
+        for key, n in self.data.get(table, {}).items():
+            if match is None or match(key):
+                lab = label(key) if label else key[1]
+                by_year = out.setdefault(lab, {})
+                by_year[key[0]] = by_year.get(key[0], 0) + n
+        return out
+
+
+# --------------------------------------------------------------------------- labels
+
+# The seed's row order where it differs from the taxonomy's (seed 000 tables 3 and 4).
+METHOD_ORDER = ["Complaint Form", "E-Form", "Email", "In Person", "Letter", "LGSCO (via)", "Telephone",
+                "Telephone via HantsDirect", "Email via HantsDirect", "YP Complaint Form"]
+YP_METHOD_ORDER = ["Complaint Form", "E-Form", "Email", "Email via DCS", "Email via HantsDirect", "In Person",
+                   "Letter", "Telephone", "Telephone via HantsDirect", "YP Complaint Form"]
+RELATIONSHIP_TOTALS = {"Service user": "Total Service User",
+                       "Foster Carer/Prospective Foster Carer /Care Provider": "Total Foster Carer/ Prospective Foster Carer"}
+UNKNOWN_SERVICE = {"statutory": "Unknown / Other", "corporate": "Other/Unknown"}
+LAST = ("Unknown", "Blank Data", "Unknown / Other", "Other/Unknown")
+
+# Equality answers are free text: only these labels (seed 000 tables 13-20; sexual
+# orientation as the 2021 census asks it) ever reach a report. Blank is "Not Stated";
+# anything else is "Not recognised", so no free text can appear.
+EQUALITY = {
+    "equality_disability": ("All complaints – disability", ["Not Stated", "No", "Yes"]),
+    "equality_gender": ("All complaints – gender", ["Not Stated", "Male", "Female", "Male & Female", "Other"]),
+    "equality_age": ("All complaints – age", ["0 - 16", "16 - 19", "20 - 24", "25 - 59", "60 - 64", "65 and over",
+                                             "Not Stated"]),
+    "equality_ethnicity": ("All complaints – ethnicity", [
+        "Any other Asian background", "Any other Mixed background", "Any other White background",
+        "Asian/Asian British", "Black/Black British", "Chinese", "Mixed - White and Asian",
+        "Mixed - White and Black Caribbean", "Mixed", "Not Asked", "Not Stated", "Other Ethnic Group",
+        "White British", "White Irish"]),
+    "equality_sexual_orientation": ("All complaints – sexual orientation", [
+        "Straight or Heterosexual", "Gay or Lesbian", "Bisexual", "Other sexual orientation", "Not Stated"]),
+}
+EQUALITY_SYNONYMS = {
+    "notstated": "Not Stated", "prefernottosay": "Not Stated", "notknown": "Not Stated", "unknown": "Not Stated",
+    "m": "Male", "man": "Male", "f": "Female", "woman": "Female", "nonbinary": "Other",
+    "y": "Yes", "n": "No", "heterosexual": "Straight or Heterosexual", "straight": "Straight or Heterosexual",
+    "gay": "Gay or Lesbian", "lesbian": "Gay or Lesbian", "65": "65 and over", "65over": "65 and over",
+}
+NOT_RECOGNISED = "Not recognised"
+
+
+# Answers in the 2021 census wording ("Asian or Asian British - Indian") or a number for an
+# age are put in the seed's category that holds them; the longest matching prefix wins.
+ETHNICITY_PREFIXES = {
+    "asian": "Asian/Asian British", "indian": "Asian/Asian British", "pakistani": "Asian/Asian British",
+    "bangladeshi": "Asian/Asian British", "black": "Black/Black British", "african": "Black/Black British",
+    "caribbean": "Black/Black British", "chinese": "Chinese", "asianorasianbritishchinese": "Chinese",
+    "mixed": "Mixed", "mixedwhiteandasian": "Mixed - White and Asian",
+    "mixedwhiteandblackcaribbean": "Mixed - White and Black Caribbean",
+    "white": "Any other White background", "whitebritish": "White British", "whiteenglish": "White British",
+    "whiteirish": "White Irish", "arab": "Other Ethnic Group", "otherethnic": "Other Ethnic Group",
+}
+AGE_BANDS = [("0 - 16", 0, 16), ("16 - 19", 16, 19), ("20 - 24", 20, 24), ("25 - 59", 25, 59),
+             ("60 - 64", 60, 64), ("65 and over", 65, 200)]
+_AGE_RANGE = re.compile(r"^\s*(\d{1,3})\s*(?:(?:-|to)\s*(\d{1,3})|(\+|and over|or over|plus))?\s*$", re.I)
+
+
+def _age_band(raw: str) -> str | None:
+    """The seed's band holding an age or a range of ages ("34", "25-59", "65+"), if one does."""
+    m = _AGE_RANGE.match(raw)
+    if not m:
+        return None
+    lo = int(m.group(1))
+    hi = 200 if m.group(3) else int(m.group(2) or lo)
+    return next((label for label, a, b in AGE_BANDS if a <= lo and hi <= b), None)
+
+
+def _equality_label(raw: Any, labels: list[str]) -> str:
+    if raw is None or not str(raw).strip():
+        return "Not Stated"
+    key = normalise(str(raw))
+    for label in labels:
+        if normalise(label) == key:
+            return label
+    synonym = EQUALITY_SYNONYMS.get(key)
+    if synonym in labels:
+        return str(synonym)
+    if "White British" in labels:
+        prefix = max((p for p in ETHNICITY_PREFIXES if key.startswith(p)), key=len, default=None)
+        if prefix:
+            return ETHNICITY_PREFIXES[prefix]
+    if "25 - 59" in labels:
+        return _age_band(str(raw)) or NOT_RECOGNISED
+    return NOT_RECOGNISED
+
+
+def _ordered(labels: list[str], seed_order: list[str]) -> list[str]:
+    """The seed's order for the labels it has, then the rest in the taxonomy's order."""
+    return [x for x in seed_order if x in labels] + [x for x in labels if x not in seed_order]
+
+
+def _label_in(entries: LabelList, raw: Any, unknown: str) -> str:
+    entry = entries.get(str(raw)) if raw is not None else None
+    return entry.label if entry is not None else unknown
+
+
+def _by_taxonomy(series: dict[str, dict[int, int]], entries: LabelList) -> list[str]:
+    """Labels with a count, in the taxonomy's order, unknown and blank last."""
+    order = {label: i for i, label in enumerate(entries.labels())}
+    return sorted(series, key=lambda lab: (lab in LAST, order.get(lab, len(order)), lab))
+
+
+# --------------------------------------------------------------------------- the report
+
+
+def build(log: Any, rules: Any, year: str | FinancialYear = "2024-25", years: int = 3, basis: str = "received",
+          suppress_below: int | None = None) -> dict[str, Any]:
+    """The annual report as CONTRACT section 5 JSON: every table for ``years`` financial
+    years ending with ``year``, counted on the ``basis`` of the received or resolved date."""
+    fy = parse_year(year)
+    if basis not in ("received", "resolved"):
+        raise UsageError(f"--basis: {basis!r} is not a basis; use received or resolved")
+    if not isinstance(years, int) or years < 1:
+        raise UsageError(f"--years: {years!r}; give a whole number of years, 1 or more")
+    if suppress_below is not None and suppress_below < 1:
+        raise UsageError(f"--suppress-below: {suppress_below!r}; give a whole number, 1 or more")
+    shown = [FinancialYear(fy.start - i) for i in range(years)]
+    builder = _Builder(log, rules, shown, basis)
+    tables = builder.tables()
+    notes = [
+        "Financial years run from 1 April to 31 March.",
+        ("Counted in the financial year each representation was received (a complaint stage: the year it "
+         "started)." if basis == "received" else
+         "Counted in the financial year each representation was resolved (its final response; a complaint "
+         "stage: the year it was answered); open cases appear as awaiting response."),
+        "Percentage calculated to zero decimal places; <1% is a non-zero share under 0.5%.",
+        "Refusals include deferrals. Working days are counted as deadlines are (the start is day 0).",
+    ]
+    if suppress_below:
+        notes.append(f"Counts from 1 to {suppress_below - 1} are shown as <{suppress_below}; "
+                     "their percentages as [c].")
+    council = (getattr(rules, "council", None) or {}).get("council", {})
+    return {
+        "year": fy.label, "basis": basis, "years": [y.label for y in shown],
+        "period": {"from": fy.first.isoformat(), "to": fy.last.isoformat()},
+        "council": council.get("name"), "service": council.get("service"),
+        "suppress_below": suppress_below, "notes": notes,
+        "tables": [t.to_json(suppress_below) for t in tables],
+    }
+
+
+class _Builder:
+    """Runs the three statements and turns their grouped rows into the seed's tables."""
+
+    def __init__(self, log: Any, rules: Any, years: list[FinancialYear], basis: str) -> None:
+        self.log, self.rules, self.years, self.basis = log, rules, years, basis
+        self.tax = rules.taxonomy
+        self.settings = rules.settings
+        start, end = years[-1].first.isoformat(), years[0].last.isoformat()
+        self.refs = Counts()
+        for r in log.query(report_sql.per_reference(basis), {"start": start, "end": end}):
+            self.refs.add(r["t"], (r["fy"], r["k1"], r["k2"]), r["n"])
+        self.stages = Counts()
+        for r in log.query(report_sql.per_stage(basis), self._stage_params()):
+            self.stages.add(r["t"], (r["fy"], r["proc"], r["stage"], r["k1"], r["k2"], r["k3"]), r["n"])
+        self.lgsco = Counts()
+        for r in log.query(report_sql.LGSCO, {"start": start, "end": end}):
+            self.lgsco.add(r["event"], (r["fy"], r["k1"]), r["n"])
+            if r["event"] == "lgsco_referral":
+                self.lgsco.add("awaiting", (r["fy"], None), r["awaiting"] or 0)
+
+    # ----------------------------------------------------------------- parameters
+
+    def _stage_params(self) -> dict[str, Any]:
+        from .deadlines import Clock
+
+        clock = Clock(self.rules)
+        corp = self.settings["corporate"]
+        bounds = next(iter(self.log.query("SELECT min(received_date) AS lo, max(received_date) AS hi FROM decisions")))
+        lo = min(date.fromisoformat(bounds["lo"][:10]) if bounds["lo"] else self.years[-1].first, self.years[-1].first)
+        hi = max(date.fromisoformat(bounds["hi"][:10]) if bounds["hi"] else self.years[0].last,
+                 self.years[0].last, date.today())
+        return {"cal": json.dumps(_working_day_index(clock, lo - timedelta(days=7), hi + timedelta(days=800))),
+                "years": json.dumps([[y.start, y.last.isoformat()] for y in self.years]),
+                "fy0": self.years[-1].start, "fy1": self.years[0].start,
+                "c1_from_ack": int(corp["stage1"].get("from", "acknowledgement") == "acknowledgement"),
+                "c2_from_ack": int(corp["stage2"].get("from", "acknowledgement") == "acknowledgement"),
+                "c1_ack": int(corp["stage1"]["acknowledge"]), "c2_ack": int(corp["stage2"]["acknowledge"])}
+
+    # ----------------------------------------------------------------- tables
+
+    def tables(self) -> list[Table]:
+        from . import report_tables as t
+
+        return t.all_tables(self)
+
+    def table(self, id_: str, title: str, note: str | None = None) -> Table:
+        return Table(id_, title, self.years, note)
+
+
+def _working_day_index(clock: Any, lo: date, hi: date) -> dict[str, list[int]]:
+    """Each date's index in working days, so that index(b) - index(a) is
+    ``working_days_between(a, b)``: [n, n with closures, and both for the clock's day 0]."""
+    closures = bool(clock.settings["corporate"].get("closures_stop_clock"))
+    cal = clock.calendar
+    out: dict[str, list[int]] = {}
+    n = nc = 0
+    day = lo
+    while day <= hi:
+        n += cal.is_working_day(day)
+        nc += cal.is_working_day(day, with_closures=closures)
+        out[day.isoformat()] = [n, nc]
+        day += timedelta(days=1)
+    for key, value in out.items():
+        start = clock.start(date.fromisoformat(key)).isoformat()
+        value += out.get(start, value)[:2]
+    return out
+
+
+def write(report: dict[str, Any], fmt: str, out: Any = None, rules: Any = None) -> Any:
+    """Render ``report`` as json, md, html or csv (see ``report_render.write``)."""
+    from . import report_render
+
+    return report_render.write(report, fmt, out, rules)

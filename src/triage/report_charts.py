@@ -1,0 +1,96 @@
+"""Charts for the annual report, drawn as inline SVG by templates/report/_charts.html.j2.
+
+This module only computes geometry (bars, segments, legend) from the report's JSON; the
+template writes the SVG elements, so every label passes Jinja's autoescaping. Suppressed
+counts ("<5") are not drawn (treated as 0), so a chart never reveals a suppressed number.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Okabe-Ito: distinguishable with the common colour-vision deficiencies, and in greyscale print.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999"]
+WIDTH, LABEL_W, BAR_H, GAP, TOP = 640, 170, 22, 10, 8
+
+
+def _num(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _row(report: dict[str, Any], table: str, group: str | None, label: str) -> dict[str, Any] | None:
+    for t in report["tables"]:
+        if t["id"] == table:
+            return next((r for r in t["rows"] if r["group"] == group and r["label"] == label), None)
+    return None
+
+
+def stacked(title: str, rows: list[tuple[str, list[tuple[str, int]]]], *, share: bool, unit: str = "") -> dict[str, Any]:
+    """Horizontal bars, one per row, each made of segments (a series each); ``share``
+    scales every bar to 100%, else all bars share one scale."""
+    series = list(dict.fromkeys(name for _, parts in rows for name, _ in parts))
+    colour = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(series)}
+    plot_w = WIDTH - LABEL_W - 60
+    biggest = max([sum(v for _, v in parts) for _, parts in rows] + [1])
+    bars = []
+    for i, (label, parts) in enumerate(rows):
+        total = sum(v for _, v in parts)
+        scale = plot_w / (total if share else biggest) if total else 0
+        x, segments = float(LABEL_W), []
+        for name, value in parts:
+            if value <= 0:
+                continue
+            w = value * scale
+            pct = round(100 * value / total) if total else 0
+            segments.append({"x": round(x, 1), "w": round(w, 1), "colour": colour[name],
+                             "title": f"{label}: {name} {value}{unit} ({pct}%)",
+                             "text": f"{pct}%" if share and w > 28 else ""})
+            x += w
+        y = TOP + i * (BAR_H + GAP)
+        bars.append({"label": label, "y": y, "ty": y + BAR_H / 2 + 4, "segments": segments,
+                     "end_x": round(x + 6, 1), "value": "" if share else f"{total}{unit}"})
+    legend, lx = [], float(LABEL_W)
+    ly = TOP + len(rows) * (BAR_H + GAP) + 6
+    for name in series:
+        if len(series) == 1:
+            break
+        width = 18 + 7 * len(name)
+        if lx + width > WIDTH:
+            lx, ly = float(LABEL_W), ly + 18
+        legend.append({"x": lx, "y": ly, "colour": colour[name], "name": name})
+        lx += width
+    height = ly + (22 if legend else 0)
+    return {"title": title, "width": WIDTH, "height": height, "bar_h": BAR_H, "label_w": LABEL_W,
+            "bars": bars, "legend": legend}
+
+
+def charts(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The main series: representation mix, timescale bands by year, top natures."""
+    years = report["years"]
+    out = []
+    mix_parts = [("Social care", "CSC representations", "Total"), ("Corporate", "Corporate representations", "Total"),
+                 ("Pre-complaint", "Other representations", "Pre-complaint"),
+                 ("Case concern", "Other representations", "Local Response / case concern"),
+                 ("Ad hoc", "Other representations", "Ad hoc"),
+                 ("Call back", "Other representations", "Call back requests")]
+    rows = []
+    for y in years:
+        parts = [(name, _num((_row(report, "representations", g, lab) or {"counts": {}})["counts"].get(y)))
+                 for name, g, lab in mix_parts]
+        other = _num((_row(report, "representations", "Other representations", "Total other representations")
+                      or {"counts": {}})["counts"].get(y)) - sum(v for n, v in parts[2:])
+        rows.append((y, parts + [("Other types", max(other, 0))]))
+    out.append(stacked("Representation mix by year", rows, share=False))
+    tables = {t["id"]: t for t in report["tables"]}
+    for group, name in (("Social Care Complaints Stage 1", "Social care stage 1"),
+                        ("Corporate complaints Stage 1", "Corporate stage 1")):
+        bands = [r for r in tables["timescales"]["rows"] if r["group"] == group and r["label"].startswith("in ")]
+        rows = [(y, [(r["label"].removeprefix("in "), _num(r["counts"].get(y))) for r in bands]) for y in years]
+        out.append(stacked(f"{name}: response times by year", rows, share=True))
+    for table, name in (("natures_social_care", "Social care"), ("natures_corporate", "Corporate")):
+        counted = [(r["label"], _num(r["counts"].get(years[0]))) for r in tables[table]["rows"] if r["label"] != "Total"]
+        top = sorted((x for x in counted if x[1] > 0), key=lambda x: (-x[1], x[0]))[:10]
+        if top:
+            out.append(stacked(f"{name} complaints: top natures {years[0]}", [(lab, [("complaints", v)]) for lab, v in top],
+                               share=False))
+    return out

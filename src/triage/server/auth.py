@@ -1,0 +1,91 @@
+"""Credentials: API keys for the eForm backend, passwords for managers, CSRF tokens.
+
+- An API key is 32 random bytes (``tri_`` + URL-safe base64). Only its sha256 is stored: a
+  key is not guessable, so a fast hash is enough and lets each request be checked cheaply.
+- A password is stored as a salted scrypt hash (``hashlib.scrypt``, N=2**15, r=8, p=1: about
+  32 MiB and a tenth of a second per check, which makes guessing a stolen table slow).
+- A CSRF token is per session, sent in every form and compared in constant time on POST.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import hmac
+import secrets
+
+KEY_PREFIX = "tri_"
+_SCRYPT = {"n": 2**15, "r": 8, "p": 1}
+_MAXMEM = 64 * 1024 * 1024
+MIN_PASSWORD = 10
+
+
+def new_api_key() -> str:
+    """A fresh API key (shown once, never stored)."""
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def key_prefix(key: str) -> str:
+    """The first characters of a key, to tell keys apart in `triage keys list`."""
+    return key[: len(KEY_PREFIX) + 6]
+
+
+def hash_password(password: str) -> str:
+    """``scrypt$n$r$p$salt$hash`` (base64), salted with 16 random bytes."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, maxmem=_MAXMEM, dklen=32, **_SCRYPT)
+    b64 = lambda b: base64.b64encode(b).decode("ascii")  # noqa: E731
+    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${b64(salt)}${b64(digest)}"
+
+
+def check_password(password: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        expected = base64.b64decode(digest)
+        got = hashlib.scrypt(password.encode("utf-8"), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
+                             maxmem=_MAXMEM, dklen=len(expected))
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(got, expected)
+
+
+@functools.lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def verify_user_password(password: str, stored: str | None) -> bool:
+    """Check a password; an unknown user (``stored`` None) costs as long as a wrong password,
+    so timing does not tell which names exist."""
+    if stored is None:
+        check_password(password, _dummy_hash())
+        return False
+    return check_password(password, stored)
+
+
+def password_problem(password: str) -> str | None:
+    """Why a new password is not acceptable, or None."""
+    if len(password) < MIN_PASSWORD:
+        return f"a password needs at least {MIN_PASSWORD} characters"
+    return None
+
+
+def password_version(stored: str) -> str:
+    """A short fingerprint of the stored hash kept in the session: a changed password or a
+    removed user ends every session signed in with the old one."""
+    return hashlib.sha256(stored.encode("ascii")).hexdigest()[:16]
+
+
+def new_csrf_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def same_token(given: str | None, expected: str | None) -> bool:
+    return bool(given) and bool(expected) and hmac.compare_digest(str(given), str(expected))

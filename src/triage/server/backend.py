@@ -1,0 +1,84 @@
+"""Where the HTTP service calls the library: threads, connections and the one log.
+
+The library is synchronous; the server is asyncio. Every library call runs in a thread so
+the event loop keeps serving while a decision is made or the log is read:
+
+- **Writes** (assess, record, override, accounts, idempotency keys) run on one writer
+  thread, one at a time. The rules engine serialises itself with its own lock
+  (``triage.engine``, DURABLE.md: durable-rules is not thread-safe); one writer also means
+  this process never waits on SQLite's busy handler against itself. Other processes (the
+  CLI, a second server) may still write: the log's WAL and busy timeout handle that.
+- **Reads** (cases, the due list, the log, the report) run on a small pool of reader
+  threads and never wait for writers (WAL).
+
+``sqlite3`` connections belong to the thread that opened them (``check_same_thread``), so
+each thread opens its own ``DecisionLog`` on the same file, on first use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..ruleset import RuleSet, load_rules
+from ..store import DecisionLog
+from .tables import ServerTables
+
+T = TypeVar("T")
+
+READERS = 4
+
+
+class Backend:
+    """The log file, the rules, and the threads that use them."""
+
+    def __init__(self, db: str | Path | None = None, rules: RuleSet | str | Path | None = None) -> None:
+        self.rules: RuleSet = rules if isinstance(rules, RuleSet) else load_rules(rules)
+        first = DecisionLog(db)  # creates the file and the log's tables, or fails early
+        self.db_path = first.path
+        ServerTables(first)      # and the server's tables
+        first.close()
+        self._local = threading.local()
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="triage-write")
+        self._readers = ThreadPoolExecutor(READERS, thread_name_prefix="triage-read")
+
+    def log(self) -> DecisionLog:
+        """This thread's connection to the log."""
+        log: DecisionLog | None = getattr(self._local, "log", None)
+        if log is None:
+            log = DecisionLog(self.db_path)
+            self._local.log = log
+            self._local.tables = ServerTables(log)
+        return log
+
+    def tables(self) -> ServerTables:
+        self.log()
+        tables: ServerTables = self._local.tables
+        return tables
+
+    def warm(self) -> None:
+        """Compile the rules and load the letter templates before the first request."""
+        from ..api import decider
+
+        decider(self.rules).letters  # noqa: B018 (builds the LetterBook)
+
+    async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run ``fn`` on the writer thread (one write at a time in this process)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._writer, functools.partial(fn, *args, **kwargs))
+
+    async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run ``fn`` on a reader thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, functools.partial(fn, *args, **kwargs))
+
+    def close(self) -> None:
+        """Finish queued work and stop the threads; each thread's connection is closed
+        with it (thread-local state is released when its thread ends)."""
+        for pool in (self._writer, self._readers):
+            pool.shutdown(wait=True)

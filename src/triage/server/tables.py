@@ -1,0 +1,191 @@
+"""The HTTP service's own tables, kept in the decision log's SQLite file beside the log.
+
+``api_keys`` (the eForm backend's keys, stored as sha256 hashes), ``users`` (managers who
+sign in to the web pages, with salted scrypt hashes) and ``idempotency_keys`` (the first
+response to each ``Idempotency-Key``, so a retried submission is answered, not logged twice).
+
+This is the only module that touches these tables, and it never touches the log's own
+(``decisions``, ``events``, ``overrides``, ``letters``, ``chain``): it adds tables through the
+connection of a ``DecisionLog`` (``log.db.conn``) and leaves the log's append-only rules and
+hash chain alone. These rows are operational, not the record: keys can be revoked, users
+removed and idempotency keys expire (after ``IDEMPOTENCY_DAYS``), so they are not chained.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from ..errors import StoreError, TriageError
+from ..store import DecisionLog
+
+IDEMPOTENCY_DAYS = 7  # eForm backends retry within minutes; a week is generous
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS api_keys (
+        name TEXT PRIMARY KEY,
+        key_hash TEXT NOT NULL UNIQUE,
+        prefix TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT)""",
+    """CREATE TABLE IF NOT EXISTS users (
+        name TEXT PRIMARY KEY,
+        password_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS idempotency_keys (
+        scope TEXT NOT NULL,
+        key TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        response TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (scope, key))""",
+    "CREATE INDEX IF NOT EXISTS idempotency_keys_created ON idempotency_keys (created_at)",
+)
+
+
+class AccountError(TriageError):
+    """An API key or user cannot be added, changed or removed as asked."""
+
+    exit_code = 2
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    name: str
+    prefix: str
+    created_at: str
+    revoked_at: str | None
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    password_hash: str
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    """The first response given to an idempotency key."""
+
+    fingerprint: str
+    status: int
+    body: str
+
+
+class ServerTables:
+    """API keys, users and idempotency keys in the log's file (one connection: one thread)."""
+
+    def __init__(self, log: DecisionLog) -> None:
+        self.log = log
+        self.conn: sqlite3.Connection = log.db.conn
+        names = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not {"api_keys", "users", "idempotency_keys"} <= names:
+            with self._transaction("create the server's tables"):
+                for statement in _SCHEMA:
+                    self.conn.execute(statement)
+
+    @contextmanager
+    def _transaction(self, what: str) -> Iterator[None]:
+        # The log's connection is in autocommit mode; group writes as the log itself does.
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"could not {what} in {self.log.path}: {exc}") from exc
+
+    # ------------------------------------------------------------------ API keys
+
+    def add_key(self, name: str, key_hash: str, prefix: str) -> None:
+        with self._transaction("add an API key"):
+            row = self.conn.execute("SELECT revoked_at FROM api_keys WHERE name = ?", [name]).fetchone()
+            if row is not None:
+                state = f"revoked {row[0]}" if row[0] else "in use"
+                raise AccountError(f"an API key named {name!r} already exists ({state}); choose another name")
+            self.conn.execute("INSERT INTO api_keys (name, key_hash, prefix, created_at) VALUES (?, ?, ?, ?)",
+                              [name, key_hash, prefix, _now()])
+
+    def key_name(self, key_hash: str) -> str | None:
+        """The name of the live (not revoked) key with this hash, or None."""
+        row = self.conn.execute("SELECT name FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL",
+                                [key_hash]).fetchone()
+        return None if row is None else str(row[0])
+
+    def keys(self) -> list[ApiKey]:
+        return [ApiKey(*r) for r in self.conn.execute(
+            "SELECT name, prefix, created_at, revoked_at FROM api_keys ORDER BY created_at, name")]
+
+    def revoke_key(self, name: str) -> None:
+        with self._transaction("revoke an API key"):
+            cur = self.conn.execute("UPDATE api_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
+                                    [_now(), name])
+            if cur.rowcount == 0:
+                raise AccountError(f"no live API key named {name!r} (see `triage keys list`)")
+
+    # ------------------------------------------------------------------ users
+
+    def add_user(self, name: str, password_hash: str) -> None:
+        with self._transaction("add a user"):
+            if self.conn.execute("SELECT 1 FROM users WHERE name = ?", [name]).fetchone():
+                raise AccountError(f"a user named {name!r} already exists; "
+                                   f"change the password with `triage users password {name}`")
+            now = _now()
+            self.conn.execute("INSERT INTO users (name, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?)",
+                              [name, password_hash, now, now])
+
+    def set_password(self, name: str, password_hash: str) -> None:
+        with self._transaction("change a password"):
+            cur = self.conn.execute("UPDATE users SET password_hash = ?, updated_at = ? WHERE name = ?",
+                                    [password_hash, _now(), name])
+            if cur.rowcount == 0:
+                raise AccountError(f"no user named {name!r} (see `triage users list`)")
+
+    def remove_user(self, name: str) -> None:
+        with self._transaction("remove a user"):
+            if self.conn.execute("DELETE FROM users WHERE name = ?", [name]).rowcount == 0:
+                raise AccountError(f"no user named {name!r} (see `triage users list`)")
+
+    def user(self, name: str) -> User | None:
+        row = self.conn.execute("SELECT name, password_hash, created_at, updated_at FROM users WHERE name = ?",
+                                [name]).fetchone()
+        return None if row is None else User(*row)
+
+    def users(self) -> list[User]:
+        return [User(*r) for r in self.conn.execute(
+            "SELECT name, password_hash, created_at, updated_at FROM users ORDER BY name")]
+
+    # ------------------------------------------------------------------ idempotency keys
+
+    def stored_response(self, scope: str, key: str) -> StoredResponse | None:
+        """The response first given to ``key`` (within ``IDEMPOTENCY_DAYS``), or None."""
+        cutoff = (datetime.now(timezone.utc) - timedelta(days=IDEMPOTENCY_DAYS)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        row = self.conn.execute("SELECT fingerprint, status, response FROM idempotency_keys "
+                                "WHERE scope = ? AND key = ? AND created_at >= ?", [scope, key, cutoff]).fetchone()
+        return None if row is None else StoredResponse(row[0], int(row[1]), row[2])
+
+    def store_response(self, scope: str, key: str, fingerprint: str, status: int, body: str) -> StoredResponse:
+        """Keep the first response to ``key``; when another writer got there first, return theirs."""
+        cutoff = (datetime.now(timezone.utc) - timedelta(days=IDEMPOTENCY_DAYS)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        with self._transaction("store an idempotency key"):
+            self.conn.execute("DELETE FROM idempotency_keys WHERE created_at < ?", [cutoff])
+            self.conn.execute("INSERT OR IGNORE INTO idempotency_keys (scope, key, fingerprint, status, response, "
+                              "created_at) VALUES (?, ?, ?, ?, ?, ?)", [scope, key, fingerprint, status, body, _now()])
+            row: Any = self.conn.execute("SELECT fingerprint, status, response FROM idempotency_keys "
+                                         "WHERE scope = ? AND key = ?", [scope, key]).fetchone()
+        return StoredResponse(row[0], int(row[1]), row[2])
