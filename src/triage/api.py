@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .assessment import Decider, assign_reference
-from .errors import InputError, Problem, TriageError
+from .errors import InputError, Problem, TriageError, error_json
 from .models import Decision, Representation
 from .ruleset import RuleSet, load_rules
 from .store import DecisionLog
@@ -126,9 +126,7 @@ class BatchResult:
         if self.decision is not None:
             return {"line": self.line, "ok": True, "decision": self.decision.model_dump(mode="json")}
         assert self.error is not None
-        problems = getattr(self.error, "problems", None) or [Problem("", str(self.error))]
-        return {"line": self.line, "ok": False,
-                "errors": [{"field": p.field, "message": p.message} for p in problems]}
+        return {"line": self.line, "ok": False, "errors": error_json(self.error)}
 
 
 def assess_batch(lines: Iterable[bytes | str], *, db: DecisionLog | str | Path | None = None,

@@ -81,3 +81,9 @@ class NotFoundError(TriageError):
     """A reference or decision id is not in the log."""
 
     exit_code = 2
+
+
+def error_json(error: TriageError) -> list[dict[str, str]]:
+    """An error as the JSON problem list of batch results and the HTTP API."""
+    problems = getattr(error, "problems", None) or [Problem("", str(error))]
+    return [{"field": p.field, "message": p.message} for p in problems]

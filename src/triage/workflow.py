@@ -16,7 +16,7 @@ from typing import Any
 
 from . import vocab
 from .api import decider, prepare
-from .errors import InputError, NotFoundError, Problem, TriageError
+from .errors import InputError, NotFoundError, Problem, TriageError, error_json
 from .hints import suggest
 from .models import Decision, Event
 from .ruleset import RuleSet
@@ -188,8 +188,7 @@ class EventResult:
         if self.recorded is not None:
             return {"line": self.line, **self.recorded.to_json()}
         assert self.error is not None
-        problems = getattr(self.error, "problems", None) or [Problem("", str(self.error))]
-        return {"line": self.line, "ok": False, "errors": [{"field": p.field, "message": p.message} for p in problems]}
+        return {"line": self.line, "ok": False, "errors": error_json(self.error)}
 
 
 def record_batch(lines: Iterable[bytes | str], *, db: DecisionLog | str | Path | None = None,
