@@ -435,6 +435,14 @@ def rules_test(obj: Context, directory: str | None, verbose: bool) -> None:
         raise SystemExit(1)
 
 
+def _register_extensions() -> None:
+    from . import cli_serve
+    cli_serve.register(cli)
+
+
+_register_extensions()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and translate errors (exit 2 for bad input, 1 otherwise)."""
     try:

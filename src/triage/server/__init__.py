@@ -5,8 +5,9 @@
 
 Modules: ``app`` (the ASGI application), ``api`` (the /v1 endpoints), ``pages`` (the web
 pages), ``auth`` (keys, passwords, CSRF), ``backend`` (threads and connections), ``tables``
-(the server's own tables), ``search`` (the log page's query), ``openapi``, ``http``
-(errors and parameters), ``runner`` (uvicorn: the only module that imports it).
+(the server's own tables), ``search`` (the log page's query), ``views`` (the case page's
+data), ``openapi``, ``http`` (errors and parameters), ``runner`` (uvicorn: the only module
+that imports it).
 """
 
 from __future__ import annotations

@@ -131,6 +131,17 @@ async def _http_error(request: Request, exc: Exception) -> Response:
                         f"Go to the decision log</a></p></main></body></html>", exc.status_code)
 
 
+async def _server_error(request: Request, exc: Exception) -> Response:
+    """An unexpected failure (a bug): a plain 500 in the caller's format; the traceback goes to
+    the server's log, never to the client."""
+    message = "the server failed unexpectedly; the error is in the server's log"
+    if request.url.path.startswith("/v1/") or request.url.path == "/healthz":
+        return JSONResponse(errors_body([Problem("", message)]), 500)
+    return HTMLResponse("<!doctype html><html lang=\"en-GB\"><head><meta charset=\"utf-8\"><title>Error - triage</title>"
+                        f"</head><body><main><h1>Something went wrong</h1><p>{message.capitalize()}.</p>"
+                        "<p><a href=\"/decisions\">Go to the decision log</a></p></main></body></html>", 500)
+
+
 def create_app(db: str | Path | None = None, rules: RuleSet | str | Path | None = None, *,
                secret_key: str | None = None, https_only: bool = False) -> Starlette:
     """The whole service on one log: API, pages and health check.
@@ -166,6 +177,6 @@ def create_app(db: str | Path | None = None, rules: RuleSet | str | Path | None 
         Mount("", routes=pages.routes(), middleware=[session]),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)],
-                    exception_handlers={HTTPException: _http_error}, lifespan=lifespan)
+                    exception_handlers={HTTPException: _http_error, Exception: _server_error}, lifespan=lifespan)
     app.state.backend = backend
     return app

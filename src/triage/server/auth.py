@@ -39,8 +39,8 @@ def hash_password(password: str) -> str:
     """``scrypt$n$r$p$salt$hash`` (base64), salted with 16 random bytes."""
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, maxmem=_MAXMEM, dklen=32, **_SCRYPT)
-    b64 = lambda b: base64.b64encode(b).decode("ascii")  # noqa: E731
-    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${b64(salt)}${b64(digest)}"
+    encoded = [base64.b64encode(b).decode("ascii") for b in (salt, digest)]
+    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${encoded[0]}${encoded[1]}"
 
 
 def check_password(password: str, stored: str) -> bool:

@@ -61,8 +61,12 @@ _TODAY = {"name": "today", "in": "query", "required": False, "schema": {"type": 
 
 @functools.lru_cache(maxsize=1)
 def document() -> dict[str, Any]:
-    ref = lambda m: {"$ref": _REF.format(model=m)}  # noqa: E731
-    body = lambda m: {"required": True, "content": {"application/json": {"schema": ref(m)}}}  # noqa: E731
+    def ref(model: str) -> dict[str, Any]:
+        return {"$ref": _REF.format(model=model)}
+
+    def body(model: str) -> dict[str, Any]:
+        return {"required": True, "content": {"application/json": {"schema": ref(model)}}}
+
     paths = {
         "/v1/assess": {"post": {
             "summary": "Validate, decide and log one representation (CONTRACT sections 1 and 2)",

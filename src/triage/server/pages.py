@@ -33,6 +33,7 @@ from .auth import new_csrf_token, password_version, same_token, verify_user_pass
 from .backend import Backend
 from .http import Query, problems_of, status_of
 from .search import LogFilter, search
+from .views import case_view, words
 
 WEB_TEMPLATES = Path(__file__).resolve().parents[3] / "templates" / "web"
 
@@ -40,10 +41,6 @@ SIGNIN_LIMIT = 10            # failed sign-ins per name ...
 SIGNIN_WINDOW = 15 * 60      # ... within this many seconds, then wait
 
 Handler = Callable[[Request, str], Awaitable[Response]]
-
-
-def _words(value: Any) -> str:
-    return str(value).replace("_", " ")
 
 
 def _field_id(name: Any) -> str:
@@ -71,7 +68,7 @@ def _environment() -> Any:
 
     env = Environment(loader=FileSystemLoader(str(WEB_TEMPLATES)), autoescape=True,
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(words=_words, long_date=long_date, field_id=_field_id, groupby_ordered=_groupby_ordered)
+    env.filters.update(words=words, long_date=long_date, field_id=_field_id, groupby_ordered=_groupby_ordered)
     env.globals.update(describe=describe, vocab=vocab, deadline_labels=DEADLINE_LABELS)
     return env
 
@@ -108,6 +105,7 @@ class Pages:
             Route("/cases/{reference}/letters/{template}", self._page(self.letter), methods=["GET"]),
             Route("/due", self._page(self.due), methods=["GET"]),
             Route("/report", self._page(self.report), methods=["GET"]),
+            Route("/report/printable", self._page(self.report_printable), methods=["GET"]),
             Route("/static/web.css", self.css, methods=["GET"]),
         ]
 
@@ -187,6 +185,8 @@ class Pages:
         user = await self.backend.read(lambda: self.backend.tables().user(name))
         ok = await self.backend.read(verify_user_password, password, user.password_hash if user else None)
         if not ok or user is None:
+            if len(self._failures) > 10_000:  # many names tried: keep only recent failures
+                self._failures = {k: v for k, v in self._failures.items() if now - v[-1] < SIGNIN_WINDOW}
             self._failures[name] = [*recent, now]
             return await self._render(request, "signin.html", None, 401, title="Sign in", username=name, next=target,
                                       errors=[Problem("", "The name or the password is not right")])
@@ -227,51 +227,11 @@ class Pages:
 
     # ------------------------------------------------------------------ one case
 
-    def _case_view(self, reference: str, today: date) -> dict[str, Any]:
-        from .. import api, workflow
-        from ..timeline import effective
-
-        log, rules = self.backend.log(), self.backend.rules
-        report = workflow.case_report(log, rules, reference, today)
-        history = log.history(reference)
-        decisions = [{"decision": x.decision, "effective": effective(x.decision, report["overrides"]),
-                      "overrides": [o for o in report["overrides"] if o["decision_id"] == x.decision["decision_id"]]}
-                     for x in reversed(history)]
-        latest = history[-1]
-        drafts: list[Any] = []
-        letter_error = letter_warning = None
-        if latest.decision.get("letters"):
-            try:
-                drafts = api.draft_letters(latest.decision, latest.representation, rules=rules)
-            except TriageError as exc:
-                letter_error = str(exc)
-            if latest.decision["ruleset"] != rules.hash:
-                letter_warning = (f"{latest.decision['decision_id']} was decided with an earlier ruleset; the "
-                                  "templates have changed since, so the text may differ from the letters sent")
-        timeline = [(x["for_date"], f"Decision {x['decision_id']}: {_words(x['disposition'])}"
-                     + (f" ({_words(x['reason'])})" if x.get("reason") else "")
-                     + (f" at stage {x['stage']}" if x.get("stage") else "")) for x in report["decisions"]]
-        for e in report["events"]:
-            extra = ", ".join(f"{_words(k)}: {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in e.items()
-                              if k not in ("reference", "event", "date", "decision_id", "recorded_at") and v not in (None, []))
-            timeline.append((e["date"], _words(e["event"]).capitalize() + (f" ({extra})" if extra else "")))
-        for o in report["overrides"]:
-            timeline.append((o["recorded_at"][:10], f"Override of {o['decision_id']}: {_words(o['field'])} "
-                                                    f"{_words(o['from_value'] or 'none')} to {_words(o['to_value'])}, "
-                                                    f"by {o['by']}: {o['reason']}"))
-        for letter in report["letters"]:
-            timeline.append((letter["drafted_at"][:10], f"Letter drafted: {letter['title']}"))
-        timeline.sort(key=lambda t: t[0])
-        override_values = [("representation_type", vocab.REPRESENTATION_TYPES), ("procedure", vocab.PROCEDURES),
-                           ("disposition", vocab.DISPOSITIONS), ("reason", vocab.REASONS), ("stage", ("1", "2", "3"))]
-        return {"report": report, "decisions": decisions, "drafts": drafts, "latest_id": latest.decision["decision_id"],
-                "letter_error": letter_error, "letter_warning": letter_warning, "timeline": timeline,
-                "override_values": override_values, "flag_text": dict(rules.flags), "today": today.isoformat()}
-
     async def _case_page(self, request: Request, user: str, reference: str, status: int = 200,
                          errors: list[Problem] | None = None, form: dict[str, str] | None = None) -> Response:
         try:
-            view = await self.backend.read(self._case_view, reference, date.today())
+            view = await self.backend.read(lambda: case_view(self.backend.log(), self.backend.rules, reference,
+                                                             date.today()))
         except NotFoundError as exc:
             return await self._message(request, user, "No such case", exc.lines(), 404)
         return await self._render(request, "case.html", user, status, title=f"Case {reference}",
@@ -294,8 +254,8 @@ class Pages:
         except TriageError as exc:
             return await self._case_page(request, user, reference, status_of(exc), problems_of(exc),
                                          {"field": field, "to": to, "reason": reason})
-        request.session["flash"] = (f"Override recorded on {record['decision_id']}: {_words(field)} "
-                                    f"{_words(record['from_value'] or 'none')} to {_words(to)}.")
+        request.session["flash"] = (f"Override recorded on {record['decision_id']}: {words(field)} "
+                                    f"{words(record['from_value'] or 'none')} to {words(to)}.")
         return RedirectResponse(f"/cases/{reference}#overrides", 303)
 
     async def letter(self, request: Request, user: str) -> Response:
@@ -358,9 +318,36 @@ class Pages:
                 errors = problems_of(exc, "year")
             except ValueError as exc:
                 errors = [Problem("year", str(exc))]
+        printable = None
+        if built is not None and hasattr(module, "write"):
+            printable = "/report/printable?" + urlencode({"year": year, "basis": basis})
         return await self._render(request, "report.html", user, 422 if errors else 200, title="Annual report",
                                   section="/report", available=module is not None, report=built, year=year,
-                                  basis=basis, errors=errors)
+                                  basis=basis, errors=errors, printable=printable)
+
+    async def report_printable(self, request: Request, user: str) -> Response:
+        """The report as the self-contained printable document of ``triage report --format html``."""
+        from .api import report_module
+
+        module = report_module()
+        if module is None or not hasattr(module, "write"):
+            return await self._message(request, user, "Not available", ["The printable report is not available in "
+                                                                        "this version of triage yet."], 501)
+        try:
+            q = Query(request, ("year", "basis"))
+            year, basis = q.text("year") or "", q.choice("basis", ("received", "resolved")) or "received"
+
+            def render() -> str:
+                built = module.build(self.backend.log(), self.backend.rules, year=year, years=3, basis=basis)
+                return str(module.write(built, "html", None, self.backend.rules))
+
+            html = await self.backend.read(render)
+        except TriageError as exc:
+            return await self._message(request, user, "The report could not be produced",
+                                       [str(p) for p in problems_of(exc, "year")], status_of(exc))
+        # A whole document with inline styles and SVG charts, no scripts.
+        return HTMLResponse(html, headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                                                                      "img-src data:; frame-ancestors 'none'"})
 
 
 def _str(form: FormData, name: str) -> str:

@@ -1,0 +1,365 @@
+"""Benchmark `triage serve`: POST /v1/assess with logging, from a second process on 127.0.0.1.
+
+    python bench/bench_serve.py [--rate 200] [--duration 20] [--concurrency 16] [--max-requests 20000]
+
+Run it with the project's virtualenv Python. It starts the server as a child process
+(`python -m triage.server`, the same code as `triage serve`: one uvicorn process) on a free port
+of 127.0.0.1 with a fresh log under bench/out/serve/ and one API key, waits for /healthz, and
+drives it from this process with keep-alive connections (http.client, one per worker thread):
+
+(a) Fixed rate: --rate submissions per second for --duration seconds (open loop). Each
+    request has a scheduled send time; its latency runs from that time to the end of the
+    response, so a server that falls behind shows it as latency (no coordinated omission).
+(b) Saturation: --concurrency clients send back to back for --duration seconds (closed loop):
+    the most submissions per second the server sustains, and the latency at that load.
+
+Every submission is a different generated representation (bench/generate.py, fixed seed), so
+each one is validated, decided and logged; afterwards the log must hold exactly one row per
+successful submission. The figures, the machine and whether the target is met are printed as
+Markdown and written to bench/out/serve-results.json.
+
+Target (2-core machine): at least 200 submissions/s with p99 latency under 100 ms. A missed
+target is reported, not asserted (exit 0); the exit status is 1 only when a request failed,
+the server did not start, or the row count is wrong. The run is bounded: at most
+--max-requests submissions and about 2 x --duration seconds of load; the server is stopped
+at the end whatever happens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import queue
+import resource
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+OUT = BENCH / "out" / "serve"
+
+TARGET_RATE = 200.0
+TARGET_P99_MS = 100.0
+SEED = 2025
+
+
+class BenchFailure(Exception):
+    """The server or a request did not do its job: no figure can be trusted."""
+
+
+def percentile(values: list[float], p: float) -> float:
+    """The p-th percentile with linear interpolation (p in 0..100)."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    if len(ordered) == 1:
+        return ordered[0]
+    k = (len(ordered) - 1) * p / 100
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cases(count: int) -> list[bytes]:
+    """``count`` distinct representations as JSON bodies (bench/generate.py, fixed seed)."""
+    sys.path.insert(0, str(BENCH))
+    from generate import DEFAULT_TAXONOMY, Generator, Taxonomy
+
+    generated, _ = Generator(Taxonomy(DEFAULT_TAXONOMY), SEED).generate(count)
+    return [json.dumps(c, ensure_ascii=False).encode() for c in generated]
+
+
+# ----------------------------------------------------------------------------- the server
+
+class Server:
+    """`python -m triage.server` as a child process on 127.0.0.1 (stopped on exit)."""
+
+    def __init__(self, db: Path, port: int) -> None:
+        self.db, self.port = db, port
+        self.log = open(OUT / "server.log", "wb")
+        cmd = [sys.executable, "-m", "triage.server", "--db", str(db), "--host", "127.0.0.1", "--port", str(port),
+               "--log-level", "warning"]
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, cwd=str(REPO))
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise BenchFailure(f"the server exited {self.proc.returncode}; see {OUT / 'server.log'}")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    conn.close()
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise BenchFailure(f"the server did not answer /healthz within {timeout:.0f} s")
+
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU of the server process so far (Linux /proc)."""
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            return None
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()  # uvicorn shuts down cleanly on SIGTERM
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self.log.close()
+
+
+# ----------------------------------------------------------------------------- the load
+
+@dataclass
+class Phase:
+    name: str
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    wall_s: float = 0.0
+    server_cpu_s: float | None = None
+    client_cpu_s: float = 0.0
+
+    @property
+    def ok(self) -> int:
+        return len(self.latencies_ms)
+
+    def summary(self) -> dict[str, Any]:
+        lat = self.latencies_ms
+        return {"phase": self.name, "ok": self.ok, "errors": len(self.errors), "wall_s": round(self.wall_s, 2),
+                "per_s": round(self.ok / self.wall_s, 1) if self.wall_s else 0.0,
+                "p50_ms": round(percentile(lat, 50), 1), "p90_ms": round(percentile(lat, 90), 1),
+                "p99_ms": round(percentile(lat, 99), 1), "max_ms": round(max(lat), 1) if lat else float("nan"),
+                "server_cpu_s": None if self.server_cpu_s is None else round(self.server_cpu_s, 2),
+                "client_cpu_s": round(self.client_cpu_s, 2), "first_errors": self.errors[:5]}
+
+
+class Worker:
+    """One keep-alive connection posting representations."""
+
+    def __init__(self, port: int, key: str) -> None:
+        self.port, self.key = port, key
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def post(self, body: bytes) -> tuple[int, bytes]:
+        try:
+            self.conn.request("POST", "/v1/assess", body=body,
+                              headers={"Authorization": f"Bearer {self.key}", "Content-Type": "application/json"})
+            response = self.conn.getresponse()
+            return response.status, response.read()
+        except (OSError, http.client.HTTPException):
+            self.conn.close()
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            raise
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def fixed_rate(server: Server, key: str, bodies: list[bytes], rate: float, duration: float, workers: int) -> Phase:
+    """Open loop: one submission every 1/rate seconds; latency from its scheduled time."""
+    phase = Phase(f"fixed rate {rate:g}/s")
+    total = min(len(bodies), int(rate * duration))
+    tickets: queue.Queue[tuple[float, bytes] | None] = queue.Queue()
+    lock = threading.Lock()
+
+    def work() -> None:
+        w = Worker(server.port, key)
+        try:
+            while (item := tickets.get()) is not None:
+                scheduled, body = item
+                try:
+                    status, payload = w.post(body)
+                except Exception as exc:
+                    with lock:
+                        phase.errors.append(repr(exc))
+                    continue
+                done = time.perf_counter()
+                with lock:
+                    if status == 200:
+                        phase.latencies_ms.append((done - scheduled) * 1000)
+                    else:
+                        phase.errors.append(f"{status}: {payload[:200]!r}")
+        finally:
+            w.close()
+
+    threads = [threading.Thread(target=work, daemon=True) for _ in range(workers)]
+    for t in threads:
+        t.start()
+    cpu0, scpu0 = _cpu(), server.cpu_seconds()
+    start = time.perf_counter()
+    for i in range(total):
+        scheduled = start + i / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        tickets.put((scheduled, bodies[i]))
+    for _ in threads:
+        tickets.put(None)
+    for t in threads:
+        t.join(timeout=duration + 60)
+    phase.wall_s = time.perf_counter() - start
+    phase.client_cpu_s = _cpu() - cpu0
+    scpu1 = server.cpu_seconds()
+    phase.server_cpu_s = None if scpu0 is None or scpu1 is None else scpu1 - scpu0
+    return phase
+
+
+def saturation(server: Server, key: str, bodies: list[bytes], duration: float, workers: int) -> Phase:
+    """Closed loop: ``workers`` clients back to back until ``duration`` or the bodies run out."""
+    phase = Phase(f"saturation, {workers} clients")
+    lock = threading.Lock()
+    it = iter(bodies)
+    stop_at = time.perf_counter() + duration
+
+    def work() -> None:
+        w = Worker(server.port, key)
+        try:
+            while time.perf_counter() < stop_at:
+                with lock:
+                    body = next(it, None)
+                if body is None:
+                    return
+                t0 = time.perf_counter()
+                try:
+                    status, payload = w.post(body)
+                except Exception as exc:
+                    with lock:
+                        phase.errors.append(repr(exc))
+                    continue
+                elapsed = (time.perf_counter() - t0) * 1000
+                with lock:
+                    if status == 200:
+                        phase.latencies_ms.append(elapsed)
+                    else:
+                        phase.errors.append(f"{status}: {payload[:200]!r}")
+        finally:
+            w.close()
+
+    threads = [threading.Thread(target=work, daemon=True) for _ in range(workers)]
+    cpu0, scpu0 = _cpu(), server.cpu_seconds()
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=duration + 60)
+    phase.wall_s = time.perf_counter() - start
+    phase.client_cpu_s = _cpu() - cpu0
+    scpu1 = server.cpu_seconds()
+    phase.server_cpu_s = None if scpu0 is None or scpu1 is None else scpu1 - scpu0
+    return phase
+
+
+# ----------------------------------------------------------------------------- report
+
+def markdown(machine: dict[str, Any], phases: list[dict[str, Any]], verdict: str) -> str:
+    lines = [f"Machine: {machine['cpus']} CPUs, {machine['platform']}, Python {machine['python']}; "
+             f"load average before {machine['load_before']}; {machine['when']}", "",
+             "| phase | ok | errors | submissions/s | p50 ms | p90 ms | p99 ms | max ms | server CPU s | client CPU s |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for p in phases:
+        lines.append(f"| {p['phase']} | {p['ok']} | {p['errors']} | {p['per_s']} | {p['p50_ms']} | {p['p90_ms']} | "
+                     f"{p['p99_ms']} | {p['max_ms']} | {p['server_cpu_s']} | {p['client_cpu_s']} |")
+    lines += ["", verdict]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--rate", type=float, default=TARGET_RATE, help="submissions per second in phase (a) (default 200)")
+    p.add_argument("--duration", type=float, default=20.0, help="seconds per phase (default 20, at most 120)")
+    p.add_argument("--concurrency", type=int, default=16, help="client connections (default 16)")
+    p.add_argument("--max-requests", type=int, default=20_000, help="submissions in all (default 20000)")
+    p.add_argument("--skip-saturation", action="store_true", help="run phase (a) only")
+    args = p.parse_args(argv)
+    if not (0 < args.duration <= 120) or args.rate <= 0 or not (1 <= args.concurrency <= 64) or args.max_requests < 1:
+        p.error("need 0 < --duration <= 120, --rate > 0, 1 <= --concurrency <= 64, --max-requests >= 1")
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    db = OUT / "bench-serve.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+    sys.path.insert(0, str(REPO / "src"))
+    from triage.server.auth import key_hash, key_prefix, new_api_key
+    from triage.server.tables import ServerTables
+    from triage.store import DecisionLog
+
+    key = new_api_key()
+    log = DecisionLog(db)
+    ServerTables(log).add_key("bench", key_hash(key), key_prefix(key))
+    log.close()
+
+    fixed_n = min(args.max_requests, int(args.rate * args.duration))
+    sat_n = 0 if args.skip_saturation else max(0, args.max_requests - fixed_n - 50)
+    print(f"generating {50 + fixed_n + sat_n} representations (seed {SEED})...", file=sys.stderr)
+    bodies = cases(50 + fixed_n + sat_n)
+    machine = {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+               "load_before": round(os.getloadavg()[0], 2),
+               "when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+
+    server = Server(db, free_port())
+    phases: list[Phase] = []
+    try:
+        server.wait_ready()
+        warm = fixed_rate(server, key, bodies[:50], 50, 1, 4)  # compile paths, fill caches
+        if warm.errors:
+            raise BenchFailure(f"warm-up requests failed: {warm.errors[:3]}")
+        print(f"(a) {fixed_n} submissions at {args.rate:g}/s...", file=sys.stderr)
+        phases.append(fixed_rate(server, key, bodies[50:50 + fixed_n], args.rate, args.duration, args.concurrency))
+        if sat_n:
+            print(f"(b) saturation with {args.concurrency} clients for {args.duration:g} s...", file=sys.stderr)
+            phases.append(saturation(server, key, bodies[50 + fixed_n:], args.duration, args.concurrency))
+    except BenchFailure as exc:
+        print(f"FAILED: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        server.stop()
+
+    with sqlite3.connect(db) as conn:
+        logged = int(conn.execute("SELECT count(*) FROM decisions").fetchone()[0])
+    expected = 50 + sum(ph.ok for ph in phases)
+    summaries = [ph.summary() for ph in phases]
+    a = summaries[0]
+    met = a["per_s"] >= TARGET_RATE * 0.98 and a["p99_ms"] < TARGET_P99_MS and not a["errors"]
+    verdict = (f"Target ({TARGET_RATE:g}/s at p99 < {TARGET_P99_MS:g} ms, phase a): "
+               f"{'MET' if met else 'MISSED'} - {a['per_s']}/s, p99 {a['p99_ms']} ms. "
+               f"Log rows: {logged} (expected {expected}).")
+    print(markdown(machine, summaries, verdict))
+    (BENCH / "out" / "serve-results.json").write_text(json.dumps(
+        {"machine": machine, "phases": summaries, "target_met": met, "log_rows": logged, "expected_rows": expected},
+        indent=2) + "\n")
+    failed = any(ph.errors for ph in phases) or logged != expected
+    if failed:
+        print("FAILED: " + ("request errors" if any(ph.errors for ph in phases) else "row count is wrong"), file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
