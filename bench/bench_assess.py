@@ -83,6 +83,17 @@ def timed(cmd: list[str], **kwargs: Any) -> tuple[float, float, subprocess.Compl
     return time.perf_counter() - start, _children_cpu() - cpu, proc
 
 
+def calibration_ms(python: str) -> float:
+    """Best of 5 timings of a fixed pure-Python loop in a child process: a yardstick for how
+    fast this machine is at the moment (a shared VM can vary by half), so that figures taken
+    at different times can be compared. Lower is faster."""
+    code = ("import time\nbest = 1e9\nfor _ in range(5):\n    t = time.perf_counter()\n    x = 0\n"
+            "    for i in range(2_000_000):\n        x += i * i\n    best = min(best, time.perf_counter() - t)\n"
+            "print(best * 1000)")
+    out = subprocess.run([python, "-c", code], capture_output=True, text=True)
+    return float(out.stdout.strip()) if out.returncode == 0 else float("nan")
+
+
 def load_average() -> float | None:
     try:
         return os.getloadavg()[0]
@@ -181,7 +192,7 @@ def machine_facts(python: str, env: dict[str, str], commit: str | None) -> dict[
     except AttributeError:
         usable = os.cpu_count() or 0
     rules = env.get("TRIAGE_RULES")
-    return {"rules_env": rules, "cpu": cpu, "cores": os.cpu_count(), "usable_cores": usable, "memory": mem,
+    return {"rules_env": rules, "cache_env": env.get("TRIAGE_CACHE"), "cpu": cpu, "cores": os.cpu_count(), "usable_cores": usable, "memory": mem,
             "os": f"{platform.system()} {platform.release()}", "commit": commit,
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), **versions}
 
@@ -333,8 +344,12 @@ def report(m: dict[str, Any], cold: dict[str, Any] | None, batch: dict[str, Any]
         lines.append(f"1-minute load average before the run {before:.2f}, after it {after:.2f} (the run itself adds "
                      "about 1)" + (": other work was running, so wall times may be inflated; the CPU column is "
                                    "the steadier figure" if before > 1.0 else "."))
+    if m.get("calibration_before_ms") is not None and m.get("calibration_after_ms") is not None:
+        lines.append(f"Machine speed yardstick (pure-Python loop of 2M steps, best of 5; lower is faster): "
+                     f"{m['calibration_before_ms']:.0f} ms before, {m['calibration_after_ms']:.0f} ms after.")
     lines.append(f"triage imported from: {m.get('triage_from', '?')}"
-                 + (f"; TRIAGE_RULES={m['rules_env']}" if m.get("rules_env") else ""))
+                 + (f"; TRIAGE_RULES={m['rules_env']}" if m.get("rules_env") else "")
+                 + (f"; TRIAGE_CACHE={m['cache_env']}" if m.get("cache_env") else ""))
     for e in errors:
         lines += ["", f"FAILED: {e}"]
     return "\n".join(lines)
@@ -354,8 +369,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--triage", default=str(Path(sys.executable).parent / "triage"),
                    help="the triage command (default: the one beside this Python)")
     p.add_argument("--out", type=Path, default=BENCH / "out", help="scratch folder (default bench/out)")
-    p.add_argument("--skip-cold", action="store_true")
-    p.add_argument("--skip-batch", action="store_true")
+    p.add_argument("--skip-cold", action="store_true", help="do not measure the cold start")
+    p.add_argument("--skip-batch", action="store_true", help="do not measure the batch")
     args = p.parse_args(argv)
     if args.runs < 1 or args.cases < 1 or args.batch_runs < 1 or args.warmup < 0:
         p.error("--runs, --cases and --batch-runs must be at least 1, --warmup at least 0")
@@ -368,11 +383,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.rev:
         root, commit = snapshot(args.rev, args.out)
         env["PYTHONPATH"] = os.pathsep.join([str(root / "src"), *filter(None, [env.get("PYTHONPATH")])])
+    # triage caches computed bank holidays (per `holidays` version); keep the benchmark's cache
+    # under bench/out so runs do not depend on the user's ~/.cache. The warm-ups fill it;
+    # TRIAGE_CACHE=off measures the uncached start.
+    env.setdefault("TRIAGE_CACHE", str(args.out / "cache"))
     example = (args.example or root / "examples" / "statutory-parent.json").resolve()
     taxonomy = Path(env["TRIAGE_RULES"]) / "taxonomy.yaml" if env.get("TRIAGE_RULES") else root / "rules" / "taxonomy.yaml"
 
     facts = machine_facts(python, env, commit)
     facts["load_before"] = load_average()
+    facts["calibration_before_ms"] = calibration_ms(python)
     print(f"machine: {facts['cpu']}, {facts['cores']} cores; Python {facts.get('python')}; "
           f"durable-rules {facts.get('durable_rules')}; triage from {facts.get('triage_from')}", flush=True)
     errors: list[str] = []
@@ -397,6 +417,7 @@ def main(argv: list[str] | None = None) -> int:
             errors.append(f"batch: {exc}")
 
     facts["load_after"] = load_average()
+    facts["calibration_after_ms"] = calibration_ms(python)
     text = report(facts, cold, batch, errors)
     print()
     print(text)

@@ -2,10 +2,10 @@
 
     python bench/generate.py --count 10000 --out bench/out/cases.jsonl [--seed 2025] [--verify]
 
-The mix is meant to look like a year's intake of a children's services complaints team
-(seed 000/001 proportions, roughly): mostly statutory and corporate complaints from parents,
-then grandparents and other relatives whose standing needs an officer's decision, young
-people and care leavers, SEN complaints with a tribunal route, complaints touching court,
+The mix is meant to look like the intake of a children's services complaints team: mostly
+statutory and corporate complaints from parents, then grandparents and other relatives whose
+standing needs an officer's decision, young people, care leavers and adults who were looked
+after, SEN complaints with a tribunal route, complaints touching court,
 criminal or disciplinary proceedings, late complaints, safeguarding referrals and case
 concerns, compliments, FOI and subject access requests, ad hoc enquiries and signposting,
 pre-complaints with no way to reply, and stage 2/3 escalations. Some cases carry officer
