@@ -36,14 +36,32 @@ def _cache_file() -> Path | None:
     root = os.environ.get("TRIAGE_CACHE")
     if root == "off":
         return None
-    try:
-        from importlib.metadata import version
-
-        package_version = version("holidays")
-    except Exception:  # not installed as a distribution: no safe cache key
+    package_version = _holidays_version()
+    if package_version is None:  # no safe cache key
         return None
     base = Path(root) if root else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "triage"
     return base / f"bank-holidays-{package_version}.json"
+
+
+@functools.cache
+def _holidays_version() -> str | None:
+    """A key for the installed holidays package: its version from the dist-info directory
+    name, else the size and time of the module it computes with (importlib.metadata would
+    scan every installed distribution: too slow for a cold start)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("holidays")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    package = Path(next(iter(spec.submodule_search_locations)))
+    dists = sorted(package.parent.glob("holidays-*.dist-info"))
+    if len(dists) == 1:
+        return dists[0].name.removeprefix("holidays-").removesuffix(".dist-info")
+    try:
+        stat = (package / "countries" / "united_kingdom.py").stat()
+    except OSError:
+        return None
+    return f"{stat.st_size}-{int(stat.st_mtime)}"
 
 
 @functools.cache
