@@ -205,3 +205,12 @@ def test_every_template_has_a_golden_file() -> None:
     templates = {p.name.removesuffix(".txt.j2") for p in (ROOT / "templates" / "letters").glob("[!_]*.txt.j2")}
     pinned = {p.name.split("--")[-1].removesuffix(".txt") for p in GOLDEN.glob("*.txt")}
     assert templates - pinned == set()
+
+
+def test_template_titles_are_plain_text(rules: Any) -> None:
+    """Titles from the templates' front matter carry no quotes or markup."""
+    from triage.api import decider
+
+    for info in decider(rules).letters.templates.values():
+        assert info.title and info.title[0] not in "\"'" and info.title[-1] not in "\"'", info.id
+        assert info.audience in ("complainant", "internal"), info.id

@@ -141,7 +141,7 @@ class LetterBook:
             match = _FRONT.match(source)
             # "key: value" lines; no YAML parser here, it is on every decision's path.
             meta = dict(line.split(":", 1) for line in match.group(1).splitlines() if ":" in line) if match else {}
-            meta = {k.strip(): v.strip() for k, v in meta.items()}
+            meta = {k.strip(): v.strip().strip('"').strip("'") for k, v in meta.items()}
             tid = path.name.removesuffix(SUFFIX)
             self.templates[tid] = TemplateInfo(
                 tid, str(meta.get("title", tid)), str(meta.get("audience", "complainant")), path,
