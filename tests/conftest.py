@@ -5,12 +5,17 @@ from __future__ import annotations
 import copy
 import io
 import json
+import os
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+# Tests keep triage's caches (bank holidays, validated rulesets) out of the user's home.
+os.environ.setdefault("TRIAGE_CACHE", tempfile.mkdtemp(prefix="triage-test-cache-"))
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "rules"

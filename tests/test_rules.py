@@ -145,3 +145,19 @@ def test_next_working_day_setting(rules_copy: Path, case: dict[str, Any]) -> Non
     _edit(rules_copy / "settings.yaml", "received_on_non_working_day: as_received",
           "received_on_non_working_day: next_working_day")
     assert str(triage.decide(case, rules=rules_copy).deadlines["respond_by"]) == "2025-03-31"
+
+
+def test_validated_ruleset_is_cached_and_any_edit_invalidates_it(rules_copy: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A loaded ruleset is cached between runs; editing any rule file makes a new one."""
+    from triage import ruleset as module
+
+    monkeypatch.setenv("TRIAGE_CACHE", str(tmp_path / "cache"))
+    first = module._load_cached(rules_copy)
+    assert len(list((tmp_path / "cache").glob("ruleset-*.pickle"))) == 1
+    again = module._load_cached(rules_copy)
+    assert again.hash == first.hash and [r.id for r in again.rules] == [r.id for r in first.rules]
+    _edit(rules_copy / "30-who.yaml", "complainant.relationship: foster_carer}", "complainant.relationship: fostercarer}")
+    from triage.errors import RuleErrors
+    with pytest.raises(RuleErrors, match="fostercarer"):
+        module._load_cached(rules_copy)

@@ -26,6 +26,15 @@ __all__ = ["WorkingCalendar"]
 _SATURDAY = 5
 
 
+def cache_dir() -> Path | None:
+    """``$TRIAGE_CACHE``, else ``$XDG_CACHE_HOME/triage`` (default ``~/.cache/triage``);
+    None when ``TRIAGE_CACHE=off``."""
+    root = os.environ.get("TRIAGE_CACHE")
+    if root == "off":
+        return None
+    return Path(root) if root else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "triage"
+
+
 def _cache_file() -> Path | None:
     """Where computed bank holidays are kept between runs, keyed by the package version.
 
@@ -33,13 +42,10 @@ def _cache_file() -> Path | None:
     `triage assess`; the table it gives is fixed for a given package version, so it is kept
     in ``$TRIAGE_CACHE`` or ``$XDG_CACHE_HOME/triage`` (default ``~/.cache/triage``).
     ``TRIAGE_CACHE=off`` disables the cache."""
-    root = os.environ.get("TRIAGE_CACHE")
-    if root == "off":
-        return None
+    base = cache_dir()
     package_version = _holidays_version()
-    if package_version is None:  # no safe cache key
+    if base is None or package_version is None:  # no cache, or no safe cache key
         return None
-    base = Path(root) if root else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "triage"
     return base / f"bank-holidays-{package_version}.json"
 
 

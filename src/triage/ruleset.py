@@ -27,13 +27,13 @@ on, so any decision can be reproduced later from the same rules.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from . import vocab
 from .conditions import ConditionError, compile_condition
@@ -42,10 +42,12 @@ from .errors import RuleError, RuleErrors
 from .facts import CUMULATIVE_CONCLUSIONS, EXCLUSIVE_CONCLUSIONS, FACTS
 from .taxonomy import Taxonomy
 
-try:  # libyaml is several times faster; the pure-Python loader is the fallback.
-    _Loader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover
-    _Loader = yaml.SafeLoader
+def yaml_loader() -> type:
+    """libyaml's loader (several times faster), else the pure-Python one. PyYAML is imported
+    only when a rule file is actually parsed: a cached ruleset needs no parser."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 RULE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
 RULE_KEYS = ("id", "title", "citation", "when", "then", "note")
@@ -114,8 +116,10 @@ class RuleSet:
 
 
 def _read_yaml(path: Path, errors: list[RuleError]) -> Any:
+    import yaml
+
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=yaml_loader())
     except (OSError, UnicodeDecodeError) as exc:
         errors.append(RuleError(f"cannot read: {exc}", file=str(path)))
     except yaml.YAMLError as exc:
@@ -346,10 +350,63 @@ def default_rules_dir() -> Path:
 _cache: dict[Path, RuleSet] = {}
 
 
+def _code_key() -> str:
+    """What a cached ruleset depends on besides the rule files: this package's code."""
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for source in sorted(here.glob("*.py")):
+        stat = source.stat()
+        digest.update(f"{source.name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+    import sys
+
+    digest.update(sys.version.encode())
+    return digest.hexdigest()[:16]
+
+
+def _cache_path(directory: Path) -> Path | None:
+    """Where a loaded, validated ruleset is kept between runs (see triage.calendar for the
+    cache directory). Keyed by the ruleset hash and the code, so any edit invalidates it."""
+    from .calendar import cache_dir
+
+    base = cache_dir()
+    if base is None:
+        return None
+    templates = default_templates_dir(directory)
+    return base / f"ruleset-{ruleset_hash(directory, templates).split(':')[1][:24]}-{_code_key()}.pickle"
+
+
+def _load_cached(directory: Path) -> RuleSet:
+    """Load a ruleset, from the cache when the same files were validated before: a cold
+    `triage assess` then needs neither PyYAML nor the validation pass."""
+    import pickle
+
+    path = _cache_path(directory)
+    if path is not None and path.exists():
+        try:
+            with path.open("rb") as f:
+                cached = pickle.load(f)
+            if isinstance(cached, RuleSet) and cached.directory == directory:
+                return cached
+        except Exception:  # a damaged or foreign cache file: load afresh
+            pass
+    ruleset = _Loader_(directory).load()
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            with tmp.open("wb") as f:
+                pickle.dump(ruleset, f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except OSError:
+            pass
+    return ruleset
+
+
 def load_rules(directory: str | Path | None = None) -> RuleSet:
-    """Load and validate a rules directory (cached per process and directory)."""
+    """Load and validate a rules directory (cached per process and directory, and between
+    runs in the cache directory)."""
     path = Path(directory) if directory else default_rules_dir()
     key = path.resolve()
     if key not in _cache:
-        _cache[key] = _Loader_(path).load()
+        _cache[key] = _load_cached(path)
     return _cache[key]

@@ -33,7 +33,7 @@ import yaml
 
 from .assessment import Decider
 from .errors import InputError, RuleError
-from .ruleset import RuleSet, _jsonable, _Loader
+from .ruleset import RuleSet, _jsonable, yaml_loader
 from .validation import parse_representation
 
 EXPECT_KEYS = ("representation_type", "procedure", "disposition", "reason", "stage", "deadlines",
@@ -78,7 +78,7 @@ def load_scenarios(directory: Path) -> list[Scenario]:
     found: list[Scenario] = []
     for path in sorted(directory.glob("*.yaml")):
         try:
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml_loader()) or {}
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}" if mark else ""
