@@ -80,7 +80,7 @@ def headlines(report: dict[str, Any]) -> list[dict[str, str]]:
         r = _row(report, table, group, row)
         add(label, r["counts"].get(now), r["counts"].get(before))
     stage1 = "Social Care Complaints Stage 1"
-    within = next((r for t in report["tables"] if t["id"] == "timescales" for r in t["rows"]
+    within: dict[str, Any] = next((r for t in report["tables"] if t["id"] == "timescales" for r in t["rows"]
                    if r["group"] == stage1 and r["label"].startswith("in ") and "between" not in r["label"]
                    and "over" not in r["label"]), {"label": "in time", "percents": {}, "counts": {}})
     p_now, p_before = within["percents"].get(now), within["percents"].get(before)
