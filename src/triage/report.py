@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from . import report_sql
@@ -26,7 +28,7 @@ from .taxonomy import LabelList, normalise
 
 FINDINGS = {"upheld": "Upheld", "partially_upheld": "Partially upheld", "not_upheld": "Not upheld",
             "no_finding": "No finding"}
-PROCEDURE_GROUPS = {"statutory": "Social Care", "corporate": "Corporate"}
+STAGE_TABLES = ("timescales", "outcomes", "actual_outcomes", "escalations", "awaiting")
 
 
 @dataclass(frozen=True, order=True)
@@ -295,15 +297,16 @@ class _Builder:
         self.tax = rules.taxonomy
         self.settings = rules.settings
         start, end = years[-1].first.isoformat(), years[0].last.isoformat()
-        self.refs = Counts()
-        for r in log.query(report_sql.per_reference(basis), {"start": start, "end": end}):
-            self.refs.add(r["t"], (r["fy"], r["k1"], r["k2"]), r["n"])
-        self.stages = Counts()
-        for r in log.query(report_sql.per_stage(basis), self._stage_params()):
-            self.stages.add(r["t"], (r["fy"], r["proc"], r["stage"], r["k1"], r["k2"], r["k3"]), r["n"])
-        self.lgsco = Counts()
+        self.refs, self.stages, self.lgsco = Counts(), Counts(), Counts()
+        stage_params = {"start": start, "end": end, **self._stage_params()}
+        ref_rows, stage_rows = _both(log, (report_sql.per_reference(basis), {"start": start, "end": end}),
+                                     (report_sql.per_stage(basis), stage_params))
+        for r in ref_rows:
+            self.refs.add(r["t"], (r["fy"], r["a"], r["b"]), r["n"])
+        for r in stage_rows:
+            self.stages.add(r["t"], (r["fy"], r["a"], r["b"], r["c"], r["d"], r["e"]), r["n"])
         for r in log.query(report_sql.LGSCO, {"start": start, "end": end}):
-            self.lgsco.add(r["event"], (r["fy"], r["k1"]), r["n"])
+            self.lgsco.add(r["event"], (r["fy"], r["a"]), r["n"])
             if r["event"] == "lgsco_referral":
                 self.lgsco.add("awaiting", (r["fy"], None), r["awaiting"] or 0)
 
@@ -313,17 +316,13 @@ class _Builder:
         from .deadlines import Clock
 
         clock = Clock(self.rules)
-        corp = self.settings["corporate"]
         bounds = next(iter(self.log.query("SELECT min(received_date) AS lo, max(received_date) AS hi FROM decisions")))
         lo = min(date.fromisoformat(bounds["lo"][:10]) if bounds["lo"] else self.years[-1].first, self.years[-1].first)
         hi = max(date.fromisoformat(bounds["hi"][:10]) if bounds["hi"] else self.years[0].last,
                  self.years[0].last, date.today())
         return {"cal": json.dumps(_working_day_index(clock, lo - timedelta(days=7), hi + timedelta(days=800))),
                 "years": json.dumps([[y.start, y.last.isoformat()] for y in self.years]),
-                "fy0": self.years[-1].start, "fy1": self.years[0].start,
-                "c1_from_ack": int(corp["stage1"].get("from", "acknowledgement") == "acknowledgement"),
-                "c2_from_ack": int(corp["stage2"].get("from", "acknowledgement") == "acknowledgement"),
-                "c1_ack": int(corp["stage1"]["acknowledge"]), "c2_ack": int(corp["stage2"]["acknowledge"])}
+                "fy0": self.years[-1].start, "fy1": self.years[0].start}
 
     # ----------------------------------------------------------------- tables
 
@@ -334,6 +333,27 @@ class _Builder:
 
     def table(self, id_: str, title: str, note: str | None = None) -> Table:
         return Table(id_, title, self.years, note)
+
+
+def _both(log: Any, first: tuple[str, dict[str, Any]], second: tuple[str, dict[str, Any]]) -> tuple[list[Any], list[Any]]:
+    """Run two independent read-only statements, at once when the log is a file: the
+    second on its own read connection in a worker thread (SQLite releases the GIL while it
+    works, so the two use both cores of a small server)."""
+    path = Path(str(getattr(log, "path", "")))
+    if not path.is_file():
+        return list(log.query(*first)), list(log.query(*second))
+
+    def other() -> list[Any]:
+        reader = type(log)(path)  # a connection belongs to the thread that opened it
+        try:
+            return list(reader.query(*second))
+        finally:
+            reader.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        later = pool.submit(other)
+        rows = list(log.query(*first))
+        return rows, later.result()
 
 
 def _working_day_index(clock: Any, lo: date, hi: date) -> dict[str, list[int]]:

@@ -1,260 +1,292 @@
-"""The annual report's aggregation in SQLite (CONTRACT section 5, "What is counted").
+"""The annual report's counting, in SQLite (CONTRACT section 5, "What is counted").
 
-Everything is counted inside SQLite with GROUP BY over the log; Python only receives small
-grouped rows (a year, a few keys and a count) and maps stored codes to the seed's labels.
-Three read-only statements run through ``DecisionLog.query``:
+Three read-only statements, run through ``DecisionLog.query``; Python receives only grouped
+rows (a table name, a year, a few keys, a count) and maps stored codes to the seed's labels.
 
-``PER_REFERENCE``  one row per reference (its latest decision, overrides applied) in a
-                   MATERIALIZED base, then one GROUP BY per table (UNION ALL), so each
-                   stored representation's JSON is parsed once.
-``PER_STAGE``      one row per complaint stage (procedure, start, response, finding), with
-                   working days counted against a calendar passed in as JSON (the index of
-                   each date in working days, as ``WorkingCalendar`` counts them).
-``LGSCO``          Ombudsman referrals and decisions by the date they were received.
+``per_reference(basis)``  one row per reference counted (its latest decision, overrides
+    applied, what its events say, the codes read once from its stored JSON) in ``base``;
+    grouped once by every key the tables use (``g1``, ``g2``), so the per-table groupings
+    at the end run over a few thousand rows.
+``per_stage(basis)``      one row per complaint stage (the latest decision at that stage, its
+    start, response, finding, extension) with its working days counted against a calendar
+    passed in as JSON (each date's index in working days, as ``WorkingCalendar`` counts
+    them), so no date arithmetic is done row by row in Python.
+``LGSCO``                 the Ombudsman's referrals and decisions by the date received.
 
-The SQL is fixed text; the only inputs are bound parameters.
+The first two are independent, so ``report`` runs them at once on two connections.
+``NOT INDEXED`` marks where a whole table is read: SQLite would otherwise walk the reference
+index and fetch each row at random, ten times slower on a large log. On the received basis
+nothing before the first year can count (a stage starts, and an event happens, on or after
+the representation's received date), so older events are skipped. The SQL text is fixed;
+the only inputs are bound parameters.
 """
 
 from __future__ import annotations
 
-# The decision as reports use it: each decision with the overrides made on it applied,
-# the last override of a field winning (timeline.effective does the same in Python).
-_EFFECTIVE = """
+# Overrides (a manager's change of a decision's route, disposition, reason or stage), the
+# last override of a field winning; joined to a decision x with
+# LEFT JOIN ov ON ov.dseq = x.seq and applied with
+# coalesce(ov.<field>, x.<column>), as timeline.effective does. (No view over all decisions:
+# SQLite would copy the whole table, JSON and all, to materialise it.)
+_OVERRIDES = """
 ovl AS (
   SELECT decision_id, field, to_value,
          row_number() OVER (PARTITION BY decision_id, field ORDER BY seq DESC) AS rn
   FROM overrides),
 ov AS MATERIALIZED (
-  SELECT decision_id,
+  SELECT CAST(substr(decision_id, 3) AS INTEGER) AS dseq,
          max(CASE WHEN field = 'representation_type' THEN to_value END) AS rtype,
          max(CASE WHEN field = 'procedure' THEN to_value END) AS proc,
          max(CASE WHEN field = 'disposition' THEN to_value END) AS disp,
          max(CASE WHEN field = 'reason' THEN to_value END) AS reason,
          max(CASE WHEN field = 'stage' THEN to_value END) AS stage
-  FROM ovl WHERE rn = 1 GROUP BY decision_id),
-d AS (
-  SELECT x.seq, x.reference, x.received_date, x.representation, x.decision,
-         coalesce(ov.rtype, x.representation_type) AS rtype,
-         coalesce(ov.proc, x.procedure) AS proc,
-         coalesce(ov.disp, x.disposition) AS disp,
-         coalesce(ov.reason, x.reason) AS reason,
-         CAST(coalesce(ov.stage, x.stage) AS INTEGER) AS stage
-  FROM decisions x LEFT JOIN ov ON ov.decision_id = printf('d-%06d', x.seq)),
-resp AS MATERIALIZED (
-  SELECT reference, stage, min(date) AS date,
-         json_extract(payload, '$.finding') AS finding,
-         json_extract(payload, '$.actual_outcomes') AS outcomes
-  FROM events WHERE event = 'responded' GROUP BY reference, stage),
-evr AS MATERIALIZED (
-  SELECT reference,
-         min(CASE WHEN event IN ('withdrawn', 'closed') THEN date END) AS closed_on,
-         max(event = 'withdrawn') AS withdrawn,
-         max(event = 'responded') AS responded
-  FROM events WHERE event IN ('withdrawn', 'closed', 'responded') GROUP BY reference)
-"""
+  FROM ovl WHERE rn = 1 GROUP BY decision_id)"""
 
+
+def _fy(column: str) -> str:
+    """The financial year (the calendar year it starts in) of an ISO date column."""
+    return f"(CAST(substr({column}, 1, 4) AS INTEGER) - (substr({column}, 6, 2) < '04'))"
+
+
+# ------------------------------------------------------------------------ per reference
+
+# Each reference's first and latest decision (from the reference index, no table reads).
+_REFS = """
+refs AS MATERIALIZED (SELECT reference, min(seq) AS first_seq, max(seq) AS last_seq FROM decisions GROUP BY reference)"""
+# Its received date: the first decision's, read from the table only where there are several
+# (most references have one decision, already read as the latest).
+_RECEIVED = ("CASE WHEN r.first_seq = r.last_seq THEN x.received_date "
+             "ELSE (SELECT received_date FROM decisions WHERE seq = r.first_seq) END")
 # The date a reference is counted on. Received: its first received_date. Resolved: the
 # response at the stage it has reached (else the date it was withdrawn or closed; NULL while
 # still open); anything not awaiting a response (refused, deferred, redirected, not a
 # complaint) was resolved when it was decided, on the date of its latest input.
 _ON_DATE = {
-    "received": "r.received",
+    "received": "L.received",
     "resolved": """CASE WHEN L.rtype = 'complaint' AND L.disp IN ('accepted', 'officer_decision_required')
-                        THEN coalesce(rs.date, ev.closed_on) ELSE L.received_date END""",
+                        THEN coalesce((SELECT date FROM resp WHERE resp.reference = L.reference AND resp.stage = L.stage),
+                                      (SELECT date FROM shut WHERE shut.reference = L.reference))
+                        ELSE L.received_date END""",
 }
+_RESOLVED_EVENTS = """
+resp AS MATERIALIZED (SELECT reference, stage, min(date) AS date FROM events NOT INDEXED
+                      WHERE event = 'responded' GROUP BY reference, stage),
+shut AS MATERIALIZED (SELECT reference, min(date) AS date FROM events NOT INDEXED
+                      WHERE event IN ('withdrawn', 'closed') GROUP BY reference),"""
+_SINCE = {"received": "AND date >= :start", "resolved": ""}
+_JSON = "CASE WHEN L.rtype = 'complaint' THEN json_extract(L.representation, '{path}') END"
+_PATHS = {"via": "$.received_via", "rel": "$.complainant.relationship", "age_unclear": "$.complainant.age_unclear",
+          "service": "$.about.service", "natures": "$.about.natures", "equality": "$.complainant.equality"}
+_RESPONDED = "EXISTS (SELECT 1 FROM events e WHERE e.reference = L.reference AND e.event = 'responded')"
 
 _PER_REFERENCE = """
-WITH {effective},
-refs AS (SELECT reference, min(received_date) AS received, max(seq) AS last_seq
-         FROM decisions GROUP BY reference),
-base AS MATERIALIZED (
-  SELECT CAST(substr(on_date, 1, 4) AS INTEGER) - (substr(on_date, 6, 2) < '04') AS fy, *
+WITH {overrides},
+{refs},
+-- withdrawals are rare: the references withdrawn
+gone AS MATERIALIZED (SELECT DISTINCT reference FROM events NOT INDEXED WHERE event = 'withdrawn' {since}),
+{resolved_events}
+-- one row per reference counted (its latest decision, overrides applied, the codes read once
+-- from its stored JSON), grouped at once by every key the tables use, the most varied first
+-- (sorting compares fewer columns); the groupings below then run over a few thousand rows
+g AS MATERIALIZED (
+  SELECT natures, service, equality, rel, via, reason, fy, cat, rtype, proc, disp, advocacy, age_unclear,
+         count(*) AS n
   FROM (
-    SELECT {on_date} AS on_date,
-           L.rtype, coalesce(L.proc, 'statutory') AS proc, L.disp, L.reason,
-           CASE WHEN L.rtype <> 'complaint' THEN L.rtype
-                WHEN L.disp IN ('refused', 'deferred') AND coalesce(ev.responded, 0) = 0 THEN 'refused'
-                WHEN coalesce(ev.withdrawn, 0) = 1 AND coalesce(ev.responded, 0) = 0 THEN 'withdrawn'
-                ELSE 'complaint' END AS cat,
-           CASE WHEN L.rtype = 'complaint' THEN json_extract(L.representation, '$.received_via') END AS via,
-           CASE WHEN L.rtype = 'complaint' THEN json_extract(L.representation, '$.complainant.relationship') END AS rel,
-           CASE WHEN L.rtype = 'complaint' THEN json_extract(L.representation, '$.complainant.age_unclear') END AS age_unclear,
-           CASE WHEN L.rtype = 'complaint' THEN json_extract(L.representation, '$.about.service') END AS service,
-           CASE WHEN L.rtype = 'complaint' THEN json_extract(L.representation, '$.about.natures') END AS natures,
-           CASE WHEN L.rtype = 'complaint' THEN json_extract(L.representation, '$.complainant.equality.gender') END AS gender,
-           CASE WHEN L.rtype = 'complaint' THEN json_extract(L.representation, '$.complainant.equality.age_band') END AS age_band,
-           CASE WHEN L.rtype = 'complaint' THEN json_extract(L.representation, '$.complainant.equality.disability') END AS disability,
-           CASE WHEN L.rtype = 'complaint' THEN json_extract(L.representation, '$.complainant.equality.ethnicity') END AS ethnicity,
-           CASE WHEN L.rtype = 'complaint' THEN json_extract(L.representation, '$.complainant.equality.sexual_orientation') END AS orientation,
-           CASE WHEN L.rtype = 'complaint' THEN json_extract(L.decision, '$.advocacy_offer') END AS advocacy
-    FROM refs r
-    JOIN d L ON L.seq = r.last_seq
-    LEFT JOIN evr ev ON ev.reference = r.reference
-    LEFT JOIN resp rs ON rs.reference = r.reference AND rs.stage = L.stage)
-  WHERE on_date BETWEEN :start AND :end)
-SELECT 'representations' AS t, fy, cat AS k1, proc AS k2, count(*) AS n FROM base GROUP BY fy, cat, proc
+    SELECT {fy} AS fy, *
+    FROM (
+      SELECT {on_date} AS on_date,
+             L.rtype, coalesce(L.proc, 'statutory') AS proc, L.disp, L.reason,
+             -- refused at its first stage (a refused escalation was answered before: a complaint),
+             -- withdrawn before any response, else a complaint
+             CASE WHEN L.rtype <> 'complaint' THEN L.rtype
+                  WHEN L.disp IN ('refused', 'deferred') THEN CASE WHEN {responded} THEN 'complaint' ELSE 'refused' END
+                  WHEN L.reference IN gone AND NOT {responded} THEN 'withdrawn'
+                  ELSE 'complaint' END AS cat,
+             {via} AS via, {rel} AS rel, {age_unclear} AS age_unclear, {service} AS service, {natures} AS natures,
+             {equality} AS equality,
+             -- the decision is json.dumps output, where a key's quotes are never escaped: the
+             -- text test reads one flag without parsing 2 KB of JSON per complaint
+             CASE WHEN L.rtype = 'complaint' THEN instr(L.decision, '"advocacy_offer": true') > 0
+                  OR instr(L.decision, '"advocacy_offer":true') > 0 END AS advocacy
+      FROM (
+        SELECT r.reference, {received} AS received, x.received_date, x.representation, x.decision,
+               coalesce(ov.rtype, x.representation_type) AS rtype, coalesce(ov.proc, x.procedure) AS proc,
+               coalesce(ov.disp, x.disposition) AS disp, coalesce(ov.reason, x.reason) AS reason,
+               CAST(coalesce(ov.stage, x.stage) AS INTEGER) AS stage
+        FROM refs r
+        JOIN decisions x ON x.seq = r.last_seq
+        LEFT JOIN ov ON ov.dseq = x.seq) L)
+    WHERE on_date BETWEEN :start AND :end)
+  GROUP BY natures, service, equality, rel, via, reason, fy, cat, rtype, proc, disp, advocacy, age_unclear)
+SELECT 'representations' AS t, fy, cat AS a, proc AS b, sum(n) AS n FROM g GROUP BY fy, cat, proc
 UNION ALL
-SELECT 'refusals', fy, proc, reason, count(*) FROM base
+SELECT 'refusals', fy, proc, reason, sum(n) FROM g
   WHERE rtype = 'complaint' AND disp IN ('refused', 'deferred') GROUP BY fy, proc, reason
 UNION ALL
-SELECT 'methods', fy, via, NULL, count(*) FROM base WHERE rtype = 'complaint' GROUP BY fy, via
+SELECT 'methods', fy, via, NULL, sum(n) FROM g WHERE rtype = 'complaint' GROUP BY fy, via
 UNION ALL
-SELECT 'young_people_methods', fy, via, NULL, count(*) FROM base
+SELECT 'young_people_methods', fy, via, NULL, sum(n) FROM g
   WHERE rtype = 'complaint' AND rel IN ('child', 'young_person', 'care_leaver', 'advocate') GROUP BY fy, via
 UNION ALL
-SELECT 'complainants', fy, rel, NULL, count(*) FROM base WHERE rtype = 'complaint' GROUP BY fy, rel
+SELECT 'complainants', fy, rel, NULL, sum(n) FROM g WHERE rtype = 'complaint' GROUP BY fy, rel
 UNION ALL
-SELECT 'services', fy, proc, service, count(*) FROM base WHERE cat = 'complaint' GROUP BY fy, proc, service
+SELECT 'services', fy, proc, service, sum(n) FROM g WHERE cat = 'complaint' GROUP BY fy, proc, service
 UNION ALL
-SELECT 'natures', b.fy, b.proc, j.value, count(*) FROM base b, json_each(b.natures) j
-  WHERE b.cat = 'complaint' GROUP BY b.fy, b.proc, j.value
+SELECT 'natures', g.fy, g.proc, j.value, sum(g.n) FROM g, json_each(g.natures) j
+  WHERE g.cat = 'complaint' GROUP BY g.fy, g.proc, j.value
 UNION ALL
-SELECT 'natures', fy, proc, NULL, count(*) FROM base
+SELECT 'natures', fy, proc, NULL, sum(n) FROM g
   WHERE cat = 'complaint' AND json_array_length(coalesce(natures, '[]')) = 0 GROUP BY fy, proc
 UNION ALL
-SELECT 'equality_gender', fy, gender, NULL, count(*) FROM base WHERE rtype = 'complaint' GROUP BY fy, gender
-UNION ALL
-SELECT 'equality_age', fy, age_band, NULL, count(*) FROM base WHERE rtype = 'complaint' GROUP BY fy, age_band
-UNION ALL
-SELECT 'equality_disability', fy, disability, NULL, count(*) FROM base WHERE rtype = 'complaint' GROUP BY fy, disability
-UNION ALL
-SELECT 'equality_ethnicity', fy, ethnicity, NULL, count(*) FROM base WHERE rtype = 'complaint' GROUP BY fy, ethnicity
-UNION ALL
-SELECT 'equality_sexual_orientation', fy, orientation, NULL, count(*) FROM base
-  WHERE rtype = 'complaint' GROUP BY fy, orientation
-UNION ALL
-SELECT 'advocacy', fy, 'young_people', NULL, count(*) FROM base
+SELECT 'advocacy', fy, 'young_people', NULL, sum(n) FROM g
   WHERE rtype = 'complaint' AND rel IN ('child', 'young_person', 'care_leaver', 'advocate') GROUP BY fy
 UNION ALL
-SELECT 'advocacy', fy, 'advocate', NULL, count(*) FROM base WHERE rtype = 'complaint' AND rel = 'advocate' GROUP BY fy
+SELECT 'advocacy', fy, 'advocate', NULL, sum(n) FROM g WHERE rtype = 'complaint' AND rel = 'advocate' GROUP BY fy
 UNION ALL
-SELECT 'advocacy', fy, 'offered', NULL, count(*) FROM base WHERE rtype = 'complaint' AND advocacy GROUP BY fy
+SELECT 'advocacy', fy, 'offered', NULL, sum(n) FROM g WHERE rtype = 'complaint' AND advocacy GROUP BY fy
 UNION ALL
-SELECT 'advocacy', fy, 'age_unclear', NULL, count(*) FROM base
+SELECT 'advocacy', fy, 'age_unclear', NULL, sum(n) FROM g
   WHERE rtype = 'complaint' AND age_unclear AND advocacy GROUP BY fy
+UNION ALL
+SELECT 'equality_' || j.key, g.fy, j.value, NULL, sum(g.n) FROM g, json_each(json_object(
+         'gender', json_extract(g.equality, '$.gender'), 'age', json_extract(g.equality, '$.age_band'),
+         'disability', json_extract(g.equality, '$.disability'), 'ethnicity', json_extract(g.equality, '$.ethnicity'),
+         'sexual_orientation', json_extract(g.equality, '$.sexual_orientation'))) j
+  WHERE g.rtype = 'complaint' GROUP BY 1, g.fy, j.value
 """
 
-# One row per complaint stage: the latest decision at that stage, its response, and the
-# working days it took. :cal maps each date to [n, nc, ns, ncs]: its index in working days
-# (nc: with the council's closure days, for corporate clocks that stop for them) and the
-# same for the clock's day 0 when the representation arrived that day (Clock.start).
+
+def per_reference(basis: str) -> str:
+    """The statement counting one row per reference, on ``basis`` received or resolved."""
+    return _PER_REFERENCE.format(overrides=_OVERRIDES, refs=_REFS, since=_SINCE[basis], responded=_RESPONDED,
+                                 resolved_events=_RESOLVED_EVENTS if basis == "resolved" else "",
+                                 on_date=_ON_DATE[basis], received=_RECEIVED, fy=_fy("on_date"),
+                                 **{k: _JSON.format(path=v) for k, v in _PATHS.items()})
+
+
+# ------------------------------------------------------------------------ per stage
+
+# A stage counts in the year it started (received) or was answered (resolved); "awaiting
+# response" is, received: started that year and still unanswered; resolved: open at the end
+# of that year (started by then, not answered, withdrawn or closed by then).
+_STAGE_FY = {"received": "b.requested", "resolved": "b.responded"}
+_AWAITING = {
+    "received": (f"{_fy('b.requested')} = y.fy AND b.responded IS NULL AND b.closed_on IS NULL"),
+    "resolved": ("b.requested <= y.fy_end AND (b.responded IS NULL OR b.responded > y.fy_end) "
+                 "AND (b.closed_on IS NULL OR b.closed_on > y.fy_end)"),
+}
+_STAGE_SINCE = {"received": "AND x.received_date >= :start", "resolved": ""}
+
 _PER_STAGE = """
-WITH {effective},
+WITH {overrides},
 wd AS MATERIALIZED (
   SELECT key AS day, json_extract(value, '$[0]') AS n, json_extract(value, '$[1]') AS nc,
          json_extract(value, '$[2]') AS ns, json_extract(value, '$[3]') AS ncs
   FROM json_each(:cal)),
 years AS (SELECT json_extract(value, '$[0]') AS fy, json_extract(value, '$[1]') AS fy_end FROM json_each(:years)),
-st AS (SELECT reference, stage, max(seq) AS seq FROM d
-       WHERE rtype = 'complaint' AND stage IS NOT NULL GROUP BY reference, stage),
-ack AS MATERIALIZED (SELECT reference, stage, date FROM events WHERE event = 'acknowledged'),
-ext AS MATERIALIZED (SELECT seq, reference, stage, date, json_extract(payload, '$.until') AS until
-                     FROM events WHERE event = 'extended'),
-sa AS MATERIALIZED (SELECT reference, max(date) AS date FROM events WHERE event = 'statement_agreed' GROUP BY reference),
-esc AS MATERIALIZED (SELECT DISTINCT reference, CAST(json_extract(payload, '$.to_stage') AS INTEGER) AS to_stage
-                     FROM events WHERE event = 'escalation_requested'),
+-- each stage of each complaint: the day it was asked for, and from its latest decision
+-- (overrides applied) whether it is corporate and accepted, packed beside the decision's
+-- seq so that max() picks them from the latest (reading them back costs a row each)
+st AS MATERIALIZED (
+  SELECT x.reference, CAST(coalesce(ov.stage, x.stage) AS INTEGER) AS stage, min(x.received_date) AS requested,
+         max(x.seq * 4 + (coalesce(ov.proc, x.procedure) IS 'corporate') * 2
+             + (coalesce(ov.disp, x.disposition) IS 'accepted')) AS packed
+  FROM decisions x NOT INDEXED LEFT JOIN ov ON ov.dseq = x.seq
+  WHERE coalesce(ov.rtype, x.representation_type) = 'complaint' AND coalesce(ov.stage, x.stage) IS NOT NULL
+        {since_decisions}
+  GROUP BY x.reference, CAST(coalesce(ov.stage, x.stage) AS INTEGER)),
+-- what a complaint's events say: responses and findings by stage, escalation requests, the
+-- first withdrawal or closure, the agreed statement of complaint (statutory stage 2)
+evs AS MATERIALIZED (
+  SELECT reference,
+         min(CASE WHEN event IN ('withdrawn', 'closed') THEN date END) AS closed_on,
+         max(CASE WHEN event = 'responded' AND stage = 1 THEN date || coalesce(json_extract(payload, '$.finding'), '') END) AS r1,
+         max(CASE WHEN event = 'responded' AND stage = 2 THEN date || coalesce(json_extract(payload, '$.finding'), '') END) AS r2,
+         max(CASE WHEN event = 'responded' AND stage = 3 THEN date || coalesce(json_extract(payload, '$.finding'), '') END) AS r3,
+         max(CASE WHEN event = 'responded' AND stage = 1 THEN json_extract(payload, '$.actual_outcomes') END) AS o1,
+         max(CASE WHEN event = 'escalation_requested' THEN json_extract(payload, '$.to_stage') END) AS escalated_to,
+         max(CASE WHEN event = 'statement_agreed' THEN date END) AS statement,
+         max(event = 'extended') AS has_ext
+  FROM events NOT INDEXED
+  WHERE event IN ('responded', 'withdrawn', 'closed', 'escalation_requested', 'statement_agreed', 'extended') {since}
+  GROUP BY reference),
+ext AS MATERIALIZED (
+  SELECT seq, reference, stage, date, json_extract(payload, '$.until') AS until
+  FROM events NOT INDEXED WHERE event = 'extended' {since}),
 sb AS MATERIALIZED (
-  SELECT s.reference, s.stage, coalesce(x.proc, 'statutory') AS proc, x.disp, x.received_date AS requested,
-         rs.date AS responded, rs.finding, rs.outcomes, ev.closed_on,
-         CASE WHEN x.proc = 'corporate' AND
-                   ((s.stage = 1 AND :c1_from_ack) OR (s.stage = 2 AND :c2_from_ack))
-              THEN (SELECT min(a.date) FROM ack a WHERE a.reference = s.reference
-                      AND coalesce(a.stage, s.stage) = s.stage AND a.date >= x.received_date
-                      AND (rs.date IS NULL OR a.date <= rs.date)) END AS acknowledged,
-         CASE WHEN coalesce(x.proc, 'statutory') = 'statutory' AND s.stage = 2
-              THEN (SELECT date FROM sa WHERE sa.reference = s.reference AND sa.date >= x.received_date) END AS statement,
-         (SELECT count(*) FROM ext e WHERE e.reference = s.reference AND coalesce(e.stage, s.stage) = s.stage
-            AND e.date >= x.received_date AND (rs.date IS NULL OR e.date <= rs.date)) AS extended,
-         (SELECT e.until FROM ext e WHERE e.reference = s.reference AND coalesce(e.stage, s.stage) = s.stage
-            AND e.date >= x.received_date AND (rs.date IS NULL OR e.date <= rs.date)
-            ORDER BY e.seq DESC LIMIT 1) AS until,
-         EXISTS (SELECT 1 FROM esc WHERE esc.reference = s.reference AND esc.to_stage = s.stage + 1) AS escalated
-  FROM st s JOIN d x ON x.seq = s.seq
-  LEFT JOIN resp rs ON rs.reference = s.reference AND rs.stage = s.stage
-  LEFT JOIN evr ev ON ev.reference = s.reference),
+  -- an extension belongs to the stage running on its date (timeline.build_state)
+  SELECT i.*,
+         CASE WHEN i.has_ext THEN
+           (SELECT count(*) FROM ext e WHERE e.reference = i.reference AND coalesce(e.stage, i.stage) = i.stage
+              AND e.date >= i.requested AND (i.responded IS NULL OR e.date <= i.responded)) ELSE 0 END AS extended,
+         CASE WHEN i.has_ext THEN
+           (SELECT e.until FROM ext e WHERE e.reference = i.reference AND coalesce(e.stage, i.stage) = i.stage
+              AND e.date >= i.requested AND (i.responded IS NULL OR e.date <= i.responded)
+              ORDER BY e.seq DESC LIMIT 1) END AS until
+  FROM (
+    SELECT s.reference, s.stage, s.requested, CASE WHEN s.packed & 2 THEN 'corporate' ELSE 'statutory' END AS proc,
+           s.packed & 1 AS accepted, ev.closed_on,
+           substr(CASE s.stage WHEN 1 THEN ev.r1 WHEN 2 THEN ev.r2 WHEN 3 THEN ev.r3 END, 1, 10) AS responded,
+           substr(CASE s.stage WHEN 1 THEN ev.r1 WHEN 2 THEN ev.r2 WHEN 3 THEN ev.r3 END, 11) AS finding,
+           CASE s.stage WHEN 1 THEN ev.o1 END AS outcomes,
+           coalesce(ev.escalated_to > s.stage, 0) AS escalated,
+           CASE WHEN s.stage = 2 AND ev.statement >= s.requested THEN ev.statement END AS statement,
+           ev.has_ext
+    FROM st s LEFT JOIN evs ev ON ev.reference = s.reference) i),
 timed AS MATERIALIZED (
-  SELECT b.*, {fy_of} AS fy,
-         CASE WHEN b.responded IS NULL THEN NULL
-              WHEN b.proc = 'corporate' THEN re.nc - {corporate_start}
+  SELECT b.*, {fy_stage} AS fy,
+         CASE WHEN b.proc = 'corporate' THEN re.nc - rq.ncs
               WHEN b.stage = 1 THEN re.n - rq.ns
               WHEN b.stage = 2 THEN re.n - coalesce(sd.n, rq.n)
               ELSE re.n - rq.n END AS days,
          CASE WHEN b.until IS NULL THEN NULL
-              WHEN b.proc = 'corporate' THEN un.nc - {corporate_start}
+              WHEN b.proc = 'corporate' THEN un.nc - rq.ncs
               WHEN b.stage = 1 THEN un.n - rq.ns
               WHEN b.stage = 2 THEN un.n - coalesce(sd.n, rq.n)
               ELSE un.n - rq.n END AS until_days
   FROM sb b
-  JOIN wd rq ON rq.day = b.requested
+  LEFT JOIN wd rq ON rq.day = b.requested
   LEFT JOIN wd re ON re.day = b.responded
   LEFT JOIN wd un ON un.day = b.until
   LEFT JOIN wd sd ON sd.day = b.statement
-  LEFT JOIN wd ak ON ak.day = b.acknowledged)
-SELECT 'timescales' AS t, fy, proc, stage, days AS k1, extended > 0 AS k2, until_days AS k3, count(*) AS n
-  FROM timed WHERE responded IS NOT NULL AND fy BETWEEN :fy0 AND :fy1
-  GROUP BY fy, proc, stage, days, extended > 0, until_days
+  WHERE b.responded IS NOT NULL),
+gt AS MATERIALIZED (
+  SELECT fy, proc, stage, days, extended > 0 AS extended, until_days, finding, escalated, count(*) AS n
+  FROM timed WHERE fy BETWEEN :fy0 AND :fy1
+  GROUP BY fy, proc, stage, days, extended > 0, until_days, finding, escalated)
+SELECT 'timescales' AS t, fy, proc AS a, stage AS b, days AS c, extended AS d, until_days AS e, sum(n) AS n
+  FROM gt GROUP BY fy, proc, stage, days, extended, until_days
 UNION ALL
-SELECT 'outcomes', fy, proc, stage, finding, NULL, NULL, count(*)
-  FROM timed WHERE responded IS NOT NULL AND fy BETWEEN :fy0 AND :fy1 GROUP BY fy, proc, stage, finding
+SELECT 'outcomes', fy, proc, stage, finding, NULL, NULL, sum(n) FROM gt GROUP BY fy, proc, stage, finding
 UNION ALL
-SELECT 'actual_outcomes', b.fy, b.proc, b.stage, j.value, NULL, NULL, count(*)
-  FROM timed b, json_each(b.outcomes) j
-  WHERE b.responded IS NOT NULL AND b.stage = 1 AND b.fy BETWEEN :fy0 AND :fy1 GROUP BY b.fy, b.proc, j.value
+SELECT 'escalations', fy, proc, stage, escalated, NULL, NULL, sum(n) FROM gt GROUP BY fy, proc, stage, escalated
 UNION ALL
-SELECT 'escalations', fy, proc, stage, escalated, NULL, NULL, count(*)
-  FROM timed WHERE responded IS NOT NULL AND fy BETWEEN :fy0 AND :fy1 GROUP BY fy, proc, stage, escalated
+SELECT 'actual_outcomes', b.fy, b.proc, b.stage, j.value, NULL, NULL, count(*) FROM timed b, json_each(b.outcomes) j
+  WHERE b.stage = 1 AND b.fy BETWEEN :fy0 AND :fy1 GROUP BY b.fy, b.proc, j.value
 UNION ALL
-SELECT 'awaiting', y.fy, b.proc, b.stage, NULL, NULL, NULL, count(*)
-  FROM sb b JOIN years y ON {awaiting}
-  WHERE b.disp = 'accepted' GROUP BY y.fy, b.proc, b.stage
+SELECT 'awaiting', y.fy, b.proc, b.stage, NULL, NULL, NULL, count(*) FROM sb b JOIN years y ON {awaiting}
+  WHERE b.accepted GROUP BY y.fy, b.proc, b.stage
 """
 
-_STAGE_BASIS = {
-    # Received: a stage counts in the year it started (its request); resolved: in the year
-    # of its response.
-    "received": {
-        "fy_of": "CAST(substr(b.requested, 1, 4) AS INTEGER) - (substr(b.requested, 6, 2) < '04')",
-        # Still without a response (as the log stands).
-        "awaiting": ("CAST(substr(b.requested, 1, 4) AS INTEGER) - (substr(b.requested, 6, 2) < '04') = y.fy "
-                     "AND b.responded IS NULL AND b.closed_on IS NULL"),
-    },
-    "resolved": {
-        "fy_of": "CAST(substr(b.responded, 1, 4) AS INTEGER) - (substr(b.responded, 6, 2) < '04')",
-        # Open at the end of the year: started by then, not answered, withdrawn or closed by then.
-        "awaiting": ("b.requested <= y.fy_end AND (b.responded IS NULL OR b.responded > y.fy_end) "
-                     "AND (b.closed_on IS NULL OR b.closed_on > y.fy_end)"),
-    },
-}
 
-# Corporate clocks count from day 0 (`from: receipt`) or from the acknowledgement, or where
-# none was recorded from the day it was due (timeline._corporate_base does the same).
-_CORPORATE_START = ("(CASE WHEN (b.stage = 1 AND :c1_from_ack) OR (b.stage = 2 AND :c2_from_ack) "
-                    "THEN coalesce(ak.nc, rq.ncs + CASE b.stage WHEN 1 THEN :c1_ack ELSE :c2_ack END) "
-                    "ELSE rq.ncs END)")
+def per_stage(basis: str) -> str:
+    """The statement counting one row per complaint stage, on ``basis`` received or resolved."""
+    return _PER_STAGE.format(overrides=_OVERRIDES, since=_SINCE[basis], since_decisions=_STAGE_SINCE[basis],
+                             fy_stage=_fy(_STAGE_FY[basis]), awaiting=_AWAITING[basis])
+
 
 LGSCO = """
 SELECT event, CAST(substr(date, 1, 4) AS INTEGER) - (substr(date, 6, 2) < '04') AS fy,
        CASE event WHEN 'lgsco_referral' THEN json_extract(payload, '$.referral_type')
-                  ELSE json_extract(payload, '$.outcome') END AS k1,
+                  ELSE json_extract(payload, '$.outcome') END AS a,
        count(*) AS n,
+       -- referrals with no decision by the end of the year they were received in
        sum(event = 'lgsco_referral' AND NOT EXISTS (
              SELECT 1 FROM events x WHERE x.reference = e.reference AND x.event = 'lgsco_decision'
                AND x.date >= e.date
                AND x.date < printf('%04d-04-01', CAST(substr(e.date, 1, 4) AS INTEGER) + (substr(e.date, 6, 2) >= '04'))
            )) AS awaiting
-FROM events e
+FROM events e NOT INDEXED
 WHERE event IN ('lgsco_referral', 'lgsco_decision') AND date BETWEEN :start AND :end
-GROUP BY event, fy, k1
+GROUP BY event, fy, a
 """
-
-
-def per_reference(basis: str) -> str:
-    """The statement counting one row per reference, for ``basis`` received or resolved."""
-    return _PER_REFERENCE.format(effective=_EFFECTIVE, on_date=_ON_DATE[basis])
-
-
-def per_stage(basis: str) -> str:
-    """The statement counting one row per complaint stage, for ``basis`` received or resolved."""
-    parts = _STAGE_BASIS[basis]
-    return _PER_STAGE.format(effective=_EFFECTIVE, fy_of=parts["fy_of"], awaiting=parts["awaiting"],
-                             corporate_start=_CORPORATE_START)
