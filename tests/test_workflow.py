@@ -286,3 +286,23 @@ def test_removed_record_is_detected(year: Path, run: Any) -> None:
     conn.commit()
     r = run(f"--db={year}", "log", "verify", use_db=False)
     assert r.code == 1 and "TAMPERED: record 3 (events row 2) was removed" in r.err
+
+
+def test_warning_while_no_statement_agreed(tmp_path: Path) -> None:
+    """Stage 2 without an agreed statement warns after 10 working days; the clock runs from the request."""
+    import triage
+    from triage import workflow
+    from triage.ruleset import load_rules
+    from triage.store import DecisionLog
+
+    db = tmp_path / "s2.db"
+    triage.assess(_case(reference="W", received_date="2024-02-01", about__grounds_arose="2024-01-10"), db=db, rules=RULES)
+    _record(db, "W", "responded", "2024-02-14", stage=1, finding="not_upheld")
+    _record(db, "W", "escalation_requested", "2024-02-20", to_stage=2)
+    log, rules = DecisionLog(db), load_rules(RULES)
+    # 10 working days after Tue 20 Feb 2024 is Tue 5 Mar: no warning yet; on Wed 6 Mar there is.
+    assert workflow.case_report(log, rules, "W", date(2024, 3, 5))["warnings"] == []
+    (warning,) = workflow.case_report(log, rules, "W", date(2024, 3, 6))["warnings"]
+    assert warning.startswith("no statement of complaint agreed 11 working days after the stage 2 request (2024-02-20)")
+    # 25 working days from the request: Tue 26 Mar 2024.
+    assert ("respond at stage 2", "2024-03-26", "owed") in _deadlines(db, "W", date(2024, 3, 6))
