@@ -441,7 +441,8 @@ def rules_test(obj: Context, directory: str | None, verbose: bool) -> None:
 
 
 def _register_extensions() -> None:
-    from . import cli_serve
+    from . import cli_report, cli_serve
+    cli_report.register(cli)
     cli_serve.register(cli)
 
 

@@ -51,22 +51,24 @@ def _fy(column: str) -> str:
 # ------------------------------------------------------------------------ per reference
 
 # Each reference's first and latest decision (from the reference index, no table reads).
+# With its received date where it has several decisions (most have one, read as the latest).
 _REFS = """
-refs AS MATERIALIZED (SELECT reference, min(seq) AS first_seq, max(seq) AS last_seq FROM decisions GROUP BY reference)"""
-# Its received date: the first decision's, read from the table only where there are several
-# (most references have one decision, already read as the latest).
-_RECEIVED = ("CASE WHEN r.first_seq = r.last_seq THEN x.received_date "
-             "ELSE (SELECT received_date FROM decisions WHERE seq = r.first_seq) END")
+refs AS MATERIALIZED (
+  SELECT reference, last_seq,
+         CASE WHEN first_seq <> last_seq THEN (SELECT received_date FROM decisions WHERE seq = first_seq) END AS received
+  FROM (SELECT reference, min(seq) AS first_seq, max(seq) AS last_seq FROM decisions GROUP BY reference))"""
 # The date a reference is counted on. Received: its first received_date. Resolved: the
 # response at the stage it has reached (else the date it was withdrawn or closed; NULL while
 # still open); anything not awaiting a response (refused, deferred, redirected, not a
 # complaint) was resolved when it was decided, on the date of its latest input.
 _ON_DATE = {
-    "received": "L.received",
-    "resolved": """CASE WHEN L.rtype = 'complaint' AND L.disp IN ('accepted', 'officer_decision_required')
-                        THEN coalesce((SELECT date FROM resp WHERE resp.reference = L.reference AND resp.stage = L.stage),
-                                      (SELECT date FROM shut WHERE shut.reference = L.reference))
-                        ELSE L.received_date END""",
+    "received": "coalesce(r.received, x.received_date)",
+    "resolved": """CASE WHEN coalesce(ov.rtype, x.representation_type) = 'complaint'
+                         AND coalesce(ov.disp, x.disposition) IN ('accepted', 'officer_decision_required')
+                        THEN coalesce((SELECT date FROM resp WHERE resp.reference = r.reference
+                                         AND resp.stage = CAST(coalesce(ov.stage, x.stage) AS INTEGER)),
+                                      (SELECT date FROM shut WHERE shut.reference = r.reference))
+                        ELSE x.received_date END""",
 }
 _RESOLVED_EVENTS = """
 resp AS MATERIALIZED (SELECT reference, stage, min(date) AS date FROM events NOT INDEXED
@@ -92,31 +94,32 @@ g AS MATERIALIZED (
   SELECT natures, service, equality, rel, via, reason, fy, cat, rtype, proc, disp, advocacy, age_unclear,
          count(*) AS n
   FROM (
-    SELECT {fy} AS fy, *
+    SELECT {fy} AS fy, L.rtype, coalesce(L.proc, 'statutory') AS proc, L.disp, L.reason,
+           -- refused at its first stage (a refused escalation was answered before: a complaint),
+           -- withdrawn before any response, else a complaint
+           CASE WHEN L.rtype <> 'complaint' THEN L.rtype
+                WHEN L.disp IN ('refused', 'deferred') THEN CASE WHEN {responded} THEN 'complaint' ELSE 'refused' END
+                WHEN L.reference IN gone AND NOT {responded} THEN 'withdrawn'
+                ELSE 'complaint' END AS cat,
+           {via} AS via, {rel} AS rel, {age_unclear} AS age_unclear, {service} AS service, {natures} AS natures,
+           {equality} AS equality,
+           -- the decision is json.dumps output, where a key's quotes are never escaped: the
+           -- text test reads one flag without parsing 2 KB of JSON per complaint
+           CASE WHEN L.rtype = 'complaint' THEN instr(L.decision, '"advocacy_offer": true') > 0
+                OR instr(L.decision, '"advocacy_offer":true') > 0 END AS advocacy
     FROM (
-      SELECT {on_date} AS on_date,
-             L.rtype, coalesce(L.proc, 'statutory') AS proc, L.disp, L.reason,
-             -- refused at its first stage (a refused escalation was answered before: a complaint),
-             -- withdrawn before any response, else a complaint
-             CASE WHEN L.rtype <> 'complaint' THEN L.rtype
-                  WHEN L.disp IN ('refused', 'deferred') THEN CASE WHEN {responded} THEN 'complaint' ELSE 'refused' END
-                  WHEN L.reference IN gone AND NOT {responded} THEN 'withdrawn'
-                  ELSE 'complaint' END AS cat,
-             {via} AS via, {rel} AS rel, {age_unclear} AS age_unclear, {service} AS service, {natures} AS natures,
-             {equality} AS equality,
-             -- the decision is json.dumps output, where a key's quotes are never escaped: the
-             -- text test reads one flag without parsing 2 KB of JSON per complaint
-             CASE WHEN L.rtype = 'complaint' THEN instr(L.decision, '"advocacy_offer": true') > 0
-                  OR instr(L.decision, '"advocacy_offer":true') > 0 END AS advocacy
-      FROM (
-        SELECT r.reference, {received} AS received, x.received_date, x.representation, x.decision,
-               coalesce(ov.rtype, x.representation_type) AS rtype, coalesce(ov.proc, x.procedure) AS proc,
-               coalesce(ov.disp, x.disposition) AS disp, coalesce(ov.reason, x.reason) AS reason,
-               CAST(coalesce(ov.stage, x.stage) AS INTEGER) AS stage
-        FROM refs r
-        JOIN decisions x ON x.seq = r.last_seq
-        LEFT JOIN ov ON ov.dseq = x.seq) L)
-    WHERE on_date BETWEEN :start AND :end)
+      SELECT r.reference, x.received_date, x.representation, x.decision,
+             coalesce(ov.rtype, x.representation_type) AS rtype, coalesce(ov.proc, x.procedure) AS proc,
+             coalesce(ov.disp, x.disposition) AS disp, coalesce(ov.reason, x.reason) AS reason,
+             {on_date} AS on_date
+      FROM refs r
+      JOIN decisions x ON x.seq = r.last_seq
+      LEFT JOIN ov ON ov.dseq = x.seq
+      -- each LIMIT keeps SQLite from flattening a subquery into the one around it, which
+      -- would copy its expressions (and their subqueries) to every use of a column
+      LIMIT -1) L
+    WHERE L.on_date BETWEEN :start AND :end
+    LIMIT -1)
   GROUP BY natures, service, equality, rel, via, reason, fy, cat, rtype, proc, disp, advocacy, age_unclear)
 SELECT 'representations' AS t, fy, cat AS a, proc AS b, sum(n) AS n FROM g GROUP BY fy, cat, proc
 UNION ALL
@@ -160,7 +163,7 @@ def per_reference(basis: str) -> str:
     """The statement counting one row per reference, on ``basis`` received or resolved."""
     return _PER_REFERENCE.format(overrides=_OVERRIDES, refs=_REFS, since=_SINCE[basis], responded=_RESPONDED,
                                  resolved_events=_RESOLVED_EVENTS if basis == "resolved" else "",
-                                 on_date=_ON_DATE[basis], received=_RECEIVED, fy=_fy("on_date"),
+                                 on_date=_ON_DATE[basis], fy=_fy("L.on_date"),
                                  **{k: _JSON.format(path=v) for k, v in _PATHS.items()})
 
 
