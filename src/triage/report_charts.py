@@ -47,8 +47,9 @@ def stacked(title: str, rows: list[tuple[str, list[tuple[str, int]]]], *, share:
                              "text": f"{pct}%" if share and w > 28 else ""})
             x += w
         y = TOP + i * (BAR_H + GAP)
+        total_text = f"{total}{unit}" if not share else "" if total else "none"
         bars.append({"label": label, "y": y, "ty": y + BAR_H / 2 + 4, "segments": segments,
-                     "end_x": round(x + 6, 1), "value": "" if share else f"{total}{unit}"})
+                     "end_x": round(x + 6, 1), "value": total_text})
     legend, lx = [], float(LABEL_W)
     ly = TOP + len(rows) * (BAR_H + GAP) + 6
     for name in series:
@@ -85,11 +86,14 @@ def charts(report: dict[str, Any]) -> list[dict[str, Any]]:
     for group, name in (("Social Care Complaints Stage 1", "Social care stage 1"),
                         ("Corporate complaints Stage 1", "Corporate stage 1")):
         bands = [r for r in tables["timescales"]["rows"] if r["group"] == group and r["label"].startswith("in ")]
-        rows = [(y, [(r["label"].removeprefix("in "), _num(r["counts"].get(y))) for r in bands]) for y in years]
+        names = [r["label"].replace("in between ", "").replace(" and ", " to ").replace("in over ", "over ")
+                 .replace("in ", "within ") for r in bands]
+        rows = [(y, [(name, _num(r["counts"].get(y))) for name, r in zip(names, bands)]) for y in years]
         out.append(stacked(f"{name}: response times by year", rows, share=True))
     for table, name in (("natures_social_care", "Social care"), ("natures_corporate", "Corporate")):
         counted = [(r["label"], _num(r["counts"].get(years[0]))) for r in tables[table]["rows"] if r["label"] != "Total"]
-        top = sorted((x for x in counted if x[1] > 0), key=lambda x: (-x[1], x[0]))[:10]
+        top = sorted((x for x in counted if x[1] > 0 and x[0] not in ("Blank Data", "Unknown")),
+                     key=lambda x: (-x[1], x[0]))[:10]
         if top:
             out.append(stacked(f"{name} complaints: top natures {years[0]}", [(lab, [("complaints", v)]) for lab, v in top],
                                share=False))

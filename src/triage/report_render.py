@@ -84,7 +84,8 @@ def headlines(report: dict[str, Any]) -> list[dict[str, str]]:
                    if r["group"] == stage1 and r["label"].startswith("in ") and "between" not in r["label"]
                    and "over" not in r["label"]), {"label": "in time", "percents": {}, "counts": {}})
     p_now, p_before = within["percents"].get(now), within["percents"].get(before)
-    add(f"Social care stage 1 answered {within['label']}", _pct_value(p_now), _pct_value(p_before), "points",
+    add(f"Social care stage 1 answered {within['label'].replace('in ', 'within ', 1)}", _pct_value(p_now),
+        _pct_value(p_before), "points",
         p_now or "-", p_before or "-")
     avg = _row(report, "timescales", stage1, "average time to complete (days)")
     add("Social care stage 1 average working days", avg["counts"].get(now), avg["counts"].get(before), "days")
@@ -138,7 +139,7 @@ def to_markdown(report: dict[str, Any]) -> str:
                 lines.append(f"| **{_md(r['group'])}** |" + " |" * (len(head) - 1))
             group = r["group"]
             label = _md(r["label"])
-            if r["label"].startswith("Total") or r["group"] is None:
+            if r["label"].startswith("Total") and not r["label"].startswith("Total number"):
                 label = f"**{label}**"
             cells = [label] + [c for y in years for c in
                                ([cell(r["counts"].get(y)), r["percents"].get(y, "")] if with_pct else [cell(r["counts"].get(y))])]

@@ -65,20 +65,27 @@ _ON_DATE = {
     "received": "coalesce(r.received, x.received_date)",
     "resolved": """CASE WHEN coalesce(ov.rtype, x.representation_type) = 'complaint'
                          AND coalesce(ov.disp, x.disposition) IN ('accepted', 'officer_decision_required')
-                        THEN coalesce((SELECT date FROM resp WHERE resp.reference = r.reference
-                                         AND resp.stage = CAST(coalesce(ov.stage, x.stage) AS INTEGER)),
-                                      (SELECT date FROM shut WHERE shut.reference = r.reference))
+                        THEN coalesce(CASE CAST(coalesce(ov.stage, x.stage) AS INTEGER) WHEN 1 THEN ev.r1 WHEN 2 THEN ev.r2
+                                           WHEN 3 THEN ev.r3 END, ev.closed_on)
                         ELSE x.received_date END""",
 }
+# (resolved only) each reference's responses by stage and its first withdrawal or closure
 _RESOLVED_EVENTS = """
-resp AS MATERIALIZED (SELECT reference, stage, min(date) AS date FROM events NOT INDEXED
-                      WHERE event = 'responded' GROUP BY reference, stage),
-shut AS MATERIALIZED (SELECT reference, min(date) AS date FROM events NOT INDEXED
-                      WHERE event IN ('withdrawn', 'closed') GROUP BY reference),"""
+evr AS MATERIALIZED (
+  SELECT reference,
+         min(CASE WHEN event = 'responded' AND stage = 1 THEN date END) AS r1,
+         min(CASE WHEN event = 'responded' AND stage = 2 THEN date END) AS r2,
+         min(CASE WHEN event = 'responded' AND stage = 3 THEN date END) AS r3,
+         min(CASE WHEN event IN ('withdrawn', 'closed') THEN date END) AS closed_on
+  FROM events NOT INDEXED WHERE event IN ('responded', 'withdrawn', 'closed') GROUP BY reference),"""
+_RESOLVED_JOINS = """
+    LEFT JOIN evr ev ON ev.reference = r.reference"""
 _SINCE = {"received": "AND date >= :start", "resolved": ""}
 _JSON = "CASE WHEN L.rtype = 'complaint' THEN json_extract(L.representation, '{path}') END"
 _PATHS = {"via": "$.received_via", "rel": "$.complainant.relationship", "age_unclear": "$.complainant.age_unclear",
-          "service": "$.about.service", "natures": "$.about.natures", "equality": "$.complainant.equality"}
+          "service": "$.about.service", "natures": "$.about.natures", "gender": "$.complainant.equality.gender",
+          "age_band": "$.complainant.equality.age_band", "disability": "$.complainant.equality.disability",
+          "ethnicity": "$.complainant.equality.ethnicity", "orientation": "$.complainant.equality.sexual_orientation"}
 _RESPONDED = "EXISTS (SELECT 1 FROM events e WHERE e.reference = L.reference AND e.event = 'responded')"
 
 _PER_REFERENCE = """
@@ -87,40 +94,39 @@ WITH {overrides},
 -- withdrawals are rare: the references withdrawn
 gone AS MATERIALIZED (SELECT DISTINCT reference FROM events NOT INDEXED WHERE event = 'withdrawn' {since}),
 {resolved_events}
--- one row per reference counted (its latest decision, overrides applied, the codes read once
--- from its stored JSON), grouped at once by every key the tables use, the most varied first
--- (sorting compares fewer columns); the groupings below then run over a few thousand rows
-g AS MATERIALIZED (
-  SELECT natures, service, equality, rel, via, reason, fy, cat, rtype, proc, disp, advocacy, age_unclear,
-         count(*) AS n
+-- one row per reference counted: its latest decision (overrides applied) and the codes read
+-- once from its stored JSON
+base AS MATERIALIZED (
+  SELECT {fy} AS fy, L.rtype, coalesce(L.proc, 'statutory') AS proc, L.disp, L.reason,
+         -- refused at its first stage (a refused escalation was answered before: a complaint),
+         -- withdrawn before any response, else a complaint
+         CASE WHEN L.rtype <> 'complaint' THEN L.rtype
+              WHEN L.disp IN ('refused', 'deferred') THEN CASE WHEN {responded} THEN 'complaint' ELSE 'refused' END
+              WHEN L.reference IN gone AND NOT {responded} THEN 'withdrawn'
+              ELSE 'complaint' END AS cat,
+         {via} AS via, {rel} AS rel, {age_unclear} AS age_unclear, {service} AS service, {natures} AS natures,
+         {gender} AS gender, {age_band} AS age_band, {disability} AS disability, {ethnicity} AS ethnicity,
+         {orientation} AS orientation,
+         -- the decision is json.dumps output, where a key's quotes are never escaped: the text
+         -- test reads one flag without parsing 2 KB of JSON per complaint
+         CASE WHEN L.rtype = 'complaint' THEN instr(L.decision, '"advocacy_offer": true') > 0
+              OR instr(L.decision, '"advocacy_offer":true') > 0 END AS advocacy
   FROM (
-    SELECT {fy} AS fy, L.rtype, coalesce(L.proc, 'statutory') AS proc, L.disp, L.reason,
-           -- refused at its first stage (a refused escalation was answered before: a complaint),
-           -- withdrawn before any response, else a complaint
-           CASE WHEN L.rtype <> 'complaint' THEN L.rtype
-                WHEN L.disp IN ('refused', 'deferred') THEN CASE WHEN {responded} THEN 'complaint' ELSE 'refused' END
-                WHEN L.reference IN gone AND NOT {responded} THEN 'withdrawn'
-                ELSE 'complaint' END AS cat,
-           {via} AS via, {rel} AS rel, {age_unclear} AS age_unclear, {service} AS service, {natures} AS natures,
-           {equality} AS equality,
-           -- the decision is json.dumps output, where a key's quotes are never escaped: the
-           -- text test reads one flag without parsing 2 KB of JSON per complaint
-           CASE WHEN L.rtype = 'complaint' THEN instr(L.decision, '"advocacy_offer": true') > 0
-                OR instr(L.decision, '"advocacy_offer":true') > 0 END AS advocacy
-    FROM (
-      SELECT r.reference, x.received_date, x.representation, x.decision,
-             coalesce(ov.rtype, x.representation_type) AS rtype, coalesce(ov.proc, x.procedure) AS proc,
-             coalesce(ov.disp, x.disposition) AS disp, coalesce(ov.reason, x.reason) AS reason,
-             {on_date} AS on_date
-      FROM refs r
-      JOIN decisions x ON x.seq = r.last_seq
-      LEFT JOIN ov ON ov.dseq = x.seq
-      -- each LIMIT keeps SQLite from flattening a subquery into the one around it, which
-      -- would copy its expressions (and their subqueries) to every use of a column
-      LIMIT -1) L
-    WHERE L.on_date BETWEEN :start AND :end
-    LIMIT -1)
-  GROUP BY natures, service, equality, rel, via, reason, fy, cat, rtype, proc, disp, advocacy, age_unclear)
+    SELECT r.reference, x.received_date, x.representation, x.decision,
+           coalesce(ov.rtype, x.representation_type) AS rtype, coalesce(ov.proc, x.procedure) AS proc,
+           coalesce(ov.disp, x.disposition) AS disp, coalesce(ov.reason, x.reason) AS reason,
+           {on_date} AS on_date
+    FROM refs r
+    JOIN decisions x ON x.seq = r.last_seq
+    LEFT JOIN ov ON ov.dseq = x.seq{resolved_joins}) L
+  WHERE L.on_date BETWEEN :start AND :end),
+-- grouped by the keys the tables use, so the groupings below run over a few thousand rows
+g AS MATERIALIZED (
+  SELECT fy, cat, rtype, proc, disp, reason, via, rel, service, advocacy, age_unclear, count(*) AS n
+  FROM base GROUP BY fy, cat, rtype, proc, disp, reason, via, rel, service, advocacy, age_unclear),
+ge AS MATERIALIZED (
+  SELECT fy, gender, age_band, disability, ethnicity, orientation, count(*) AS n
+  FROM base WHERE rtype = 'complaint' GROUP BY fy, gender, age_band, disability, ethnicity, orientation)
 SELECT 'representations' AS t, fy, cat AS a, proc AS b, sum(n) AS n FROM g GROUP BY fy, cat, proc
 UNION ALL
 SELECT 'refusals', fy, proc, reason, sum(n) FROM g
@@ -135,10 +141,10 @@ SELECT 'complainants', fy, rel, NULL, sum(n) FROM g WHERE rtype = 'complaint' GR
 UNION ALL
 SELECT 'services', fy, proc, service, sum(n) FROM g WHERE cat = 'complaint' GROUP BY fy, proc, service
 UNION ALL
-SELECT 'natures', g.fy, g.proc, j.value, sum(g.n) FROM g, json_each(g.natures) j
-  WHERE g.cat = 'complaint' GROUP BY g.fy, g.proc, j.value
+SELECT 'natures', b.fy, b.proc, j.value, count(*) FROM base b, json_each(b.natures) j
+  WHERE b.cat = 'complaint' GROUP BY b.fy, b.proc, j.value
 UNION ALL
-SELECT 'natures', fy, proc, NULL, sum(n) FROM g
+SELECT 'natures', fy, proc, NULL, count(*) FROM base
   WHERE cat = 'complaint' AND json_array_length(coalesce(natures, '[]')) = 0 GROUP BY fy, proc
 UNION ALL
 SELECT 'advocacy', fy, 'young_people', NULL, sum(n) FROM g
@@ -151,11 +157,15 @@ UNION ALL
 SELECT 'advocacy', fy, 'age_unclear', NULL, sum(n) FROM g
   WHERE rtype = 'complaint' AND age_unclear AND advocacy GROUP BY fy
 UNION ALL
-SELECT 'equality_' || j.key, g.fy, j.value, NULL, sum(g.n) FROM g, json_each(json_object(
-         'gender', json_extract(g.equality, '$.gender'), 'age', json_extract(g.equality, '$.age_band'),
-         'disability', json_extract(g.equality, '$.disability'), 'ethnicity', json_extract(g.equality, '$.ethnicity'),
-         'sexual_orientation', json_extract(g.equality, '$.sexual_orientation'))) j
-  WHERE g.rtype = 'complaint' GROUP BY 1, g.fy, j.value
+SELECT 'equality_gender', fy, gender, NULL, sum(n) FROM ge GROUP BY fy, gender
+UNION ALL
+SELECT 'equality_age', fy, age_band, NULL, sum(n) FROM ge GROUP BY fy, age_band
+UNION ALL
+SELECT 'equality_disability', fy, disability, NULL, sum(n) FROM ge GROUP BY fy, disability
+UNION ALL
+SELECT 'equality_ethnicity', fy, ethnicity, NULL, sum(n) FROM ge GROUP BY fy, ethnicity
+UNION ALL
+SELECT 'equality_sexual_orientation', fy, orientation, NULL, sum(n) FROM ge GROUP BY fy, orientation
 """
 
 
@@ -163,6 +173,7 @@ def per_reference(basis: str) -> str:
     """The statement counting one row per reference, on ``basis`` received or resolved."""
     return _PER_REFERENCE.format(overrides=_OVERRIDES, refs=_REFS, since=_SINCE[basis], responded=_RESPONDED,
                                  resolved_events=_RESOLVED_EVENTS if basis == "resolved" else "",
+                                 resolved_joins=_RESOLVED_JOINS if basis == "resolved" else "",
                                  on_date=_ON_DATE[basis], fy=_fy("L.on_date"),
                                  **{k: _JSON.format(path=v) for k, v in _PATHS.items()})
 
