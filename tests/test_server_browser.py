@@ -24,6 +24,16 @@ pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER),
                                 reason="Chromium and chromedriver are not installed (apt-get install chromium chromium-driver)")
 
 
+def _wait_for_heading(driver: Any, text: str) -> None:
+    """Wait until the next page has loaded: its h1 reads ``text`` (a click returns earlier)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 15, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: any(h.text == text for h in d.find_elements(By.TAG_NAME, "h1")))
+
+
 @pytest.fixture
 def browser(tmp_path: Path) -> Any:
     """Headless Chromium with a fresh profile, no network features, driven by Debian's chromedriver."""
@@ -37,6 +47,8 @@ def browser(tmp_path: Path) -> Any:
                  "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,1024"):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(executable_path=str(DRIVER)), options=options)
+    # A form submission returns before the next page has loaded: let lookups wait for it.
+    driver.implicitly_wait(10)
     driver.set_page_load_timeout(30)
     try:
         yield driver
@@ -51,7 +63,7 @@ def test_a_manager_signs_in_overrides_a_case_and_sees_it_in_the_log(tmp_path: Pa
 
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support.ui import Select
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 
     from triage.server import create_app
     from triage.server.runner import BackgroundServer
@@ -70,10 +82,10 @@ def test_a_manager_signs_in_overrides_a_case_and_sees_it_in_the_log(tmp_path: Pa
         assert browser.title == "Sign in - triage"
         browser.find_element(By.ID, "username").send_keys(USER)
         browser.find_element(By.ID, "password").send_keys(PASSWORD + Keys.ENTER)  # the keyboard submits
-        assert browser.find_element(By.TAG_NAME, "h1").text == "Decision log"
+        _wait_for_heading(browser, "Decision log")
 
         browser.find_element(By.LINK_TEXT, "CS-2025-00017").click()
-        assert browser.find_element(By.TAG_NAME, "h1").text == "Case CS-2025-00017"
+        _wait_for_heading(browser, "Case CS-2025-00017")
         assert "Children Act 1989 s.26(3)(b)" in browser.find_element(By.ID, "decisions").find_element(
             By.XPATH, "following-sibling::section").text
 
@@ -84,6 +96,7 @@ def test_a_manager_signs_in_overrides_a_case_and_sees_it_in_the_log(tmp_path: Pa
         assert reason.get_attribute("required") == "true"
         reason.send_keys("Care proceedings have started on the same matters")
         browser.find_element(By.XPATH, "//button[normalize-space()='Record the override']").click()
+        WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.CSS_SELECTOR, "[role=status]"))
 
         notice = browser.find_element(By.CSS_SELECTOR, "[role=status]").text
         assert notice == "Override recorded on d-000001: disposition accepted to refused."
@@ -91,5 +104,6 @@ def test_a_manager_signs_in_overrides_a_case_and_sees_it_in_the_log(tmp_path: Pa
         assert "Care proceedings have started on the same matters" in overrides and USER in overrides
 
         browser.find_element(By.LINK_TEXT, "Decision log").click()
+        _wait_for_heading(browser, "Decision log")
         row = browser.find_element(By.XPATH, "//tr[th[normalize-space()='d-000001']]").text
         assert "disposition: accepted → refused (by Jo Manager)" in row

@@ -247,7 +247,7 @@ sb AS MATERIALIZED (
            CASE WHEN s.stage = 2 AND ev.statement >= s.requested THEN ev.statement END AS statement,
            ev.has_ext
     FROM st s LEFT JOIN evs ev ON ev.reference = s.reference) i),
-timed AS MATERIALIZED (
+timed AS (
   SELECT b.*, {fy_stage} AS fy,
          CASE WHEN b.proc = 'corporate' THEN re.nc - rq.ncs
               WHEN b.stage = 1 THEN re.n - rq.ns
@@ -263,11 +263,10 @@ timed AS MATERIALIZED (
   LEFT JOIN wd re ON re.day = b.responded
   LEFT JOIN wd un ON un.day = b.until
   LEFT JOIN wd sd ON sd.day = b.statement
-  WHERE b.responded IS NOT NULL),
+  WHERE b.responded IS NOT NULL AND {fy_stage} BETWEEN :fy0 AND :fy1),
 gt AS MATERIALIZED (
   SELECT fy, proc, stage, days, extended > 0 AS extended, until_days, finding, escalated, count(*) AS n
-  FROM timed WHERE fy BETWEEN :fy0 AND :fy1
-  GROUP BY fy, proc, stage, days, extended > 0, until_days, finding, escalated)
+  FROM timed GROUP BY fy, proc, stage, days, extended > 0, until_days, finding, escalated)
 SELECT 'timescales' AS t, fy, proc AS a, stage AS b, days AS c, extended AS d, until_days AS e, sum(n) AS n
   FROM gt GROUP BY fy, proc, stage, days, extended, until_days
 UNION ALL
@@ -275,8 +274,8 @@ SELECT 'outcomes', fy, proc, stage, finding, NULL, NULL, sum(n) FROM gt GROUP BY
 UNION ALL
 SELECT 'escalations', fy, proc, stage, escalated, NULL, NULL, sum(n) FROM gt GROUP BY fy, proc, stage, escalated
 UNION ALL
-SELECT 'actual_outcomes', b.fy, b.proc, b.stage, j.value, NULL, NULL, count(*) FROM timed b, json_each(b.outcomes) j
-  WHERE b.stage = 1 AND b.fy BETWEEN :fy0 AND :fy1 GROUP BY b.fy, b.proc, j.value
+SELECT 'actual_outcomes', {fy_stage}, b.proc, b.stage, j.value, NULL, NULL, count(*) FROM sb b, json_each(b.outcomes) j
+  WHERE b.stage = 1 AND b.responded IS NOT NULL AND {fy_stage} BETWEEN :fy0 AND :fy1 GROUP BY 2, b.proc, j.value
 UNION ALL
 SELECT 'awaiting', y.fy, b.proc, b.stage, NULL, NULL, NULL, count(*) FROM sb b JOIN years y ON {awaiting}
   WHERE b.accepted GROUP BY y.fy, b.proc, b.stage

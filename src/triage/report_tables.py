@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .report import (EQUALITY, FINDINGS, METHOD_ORDER, RELATIONSHIP_TOTALS, UNKNOWN_SERVICE, YP_METHOD_ORDER,
-                     Table, _by_taxonomy, _equality_label, _label_in, _ordered, _sum, mean)
+from .report import Table, _sum, mean
+from .report_labels import (EQUALITY, FINDINGS, METHOD_ORDER, RELATIONSHIP_TOTALS, UNKNOWN_SERVICE, YP_METHOD_ORDER,
+                            by_taxonomy, equality_label, label_in, ordered)
 
 OTHER_REPRESENTATIONS = [
     ("Area initiated complaint", ()),
@@ -187,7 +188,7 @@ def methods(b: Any, id_: str, title: str, order: list[str]) -> Table:
     """Seed 000 tables 3 and 4: how complaints were received (every complaint, once)."""
     t = b.table(id_, title)
     s = b.refs.series(id_, label=lambda k: b.tax.methods.get(k[1] or "", "Other"))
-    labels = _ordered(list(dict.fromkeys(b.tax.methods.values())), order)
+    labels = ordered(list(dict.fromkeys(b.tax.methods.values())), order)
     labels += [x for x in s if x not in labels]
     total = _sum(*s.values())
     for label in labels:
@@ -225,9 +226,9 @@ def natures(b: Any, proc: str) -> Table:
     t = b.table(f"natures_{'social_care' if proc == 'statutory' else 'corporate'}", f"{name} complaints - complaint nature",
                 "A complaint can have more than one nature; the percentage is of all natures recorded.")
     s = b.refs.series("natures", match=lambda k: k[1] == proc,
-                      label=lambda k: "Blank Data" if k[2] is None else _label_in(b.tax.natures, k[2], "Unknown"))
+                      label=lambda k: "Blank Data" if k[2] is None else label_in(b.tax.natures, k[2], "Unknown"))
     total = _sum(*s.values())
-    for label in _by_taxonomy(s, b.tax.natures):
+    for label in by_taxonomy(s, b.tax.natures):
         t.add(None, label, s[label], total)
     t.add(None, "Total", total, total)
     return t
@@ -238,9 +239,9 @@ def services(b: Any, proc: str) -> Table:
     name = "Social Care complaints - service" if proc == "statutory" else "Corporate complaints - service involved"
     t = b.table(f"services_{'social_care' if proc == 'statutory' else 'corporate'}", name)
     unknown = UNKNOWN_SERVICE[proc]
-    s = b.refs.series("services", match=lambda k: k[1] == proc, label=lambda k: _label_in(b.tax.services, k[2], unknown))
+    s = b.refs.series("services", match=lambda k: k[1] == proc, label=lambda k: label_in(b.tax.services, k[2], unknown))
     total = _sum(*s.values())
-    for label in _by_taxonomy(s, b.tax.services):
+    for label in by_taxonomy(s, b.tax.services):
         t.add(None, label, s[label], total)
     t.add(None, "Total", total, total)
     return t
@@ -272,7 +273,7 @@ def actual_outcomes(b: Any) -> Table:
     rows = b.stages.data.get("actual_outcomes", {})
     by: dict[tuple[str, str], dict[int, int]] = {}
     for (fy, proc, _, raw, _, _), count in rows.items():
-        label = _label_in(b.tax.actual_outcomes, raw, "Other")
+        label = label_in(b.tax.actual_outcomes, raw, "Other")
         cell = by.setdefault((proc, label), {})
         cell[fy] = cell.get(fy, 0) + count
     order = {label: i for i, label in enumerate(b.tax.actual_outcomes.labels())}
@@ -293,7 +294,7 @@ def lgsco(b: Any) -> Table:
     t = b.table("lgsco", "Complaints received by Children's Services from the LGSCO",
                 "Counted in the year the referral or decision was received, on either basis.")
     refs = b.lgsco.series("lgsco_referral", label=lambda k: k[1])
-    decisions = b.lgsco.series("lgsco_decision", label=lambda k: _label_in(b.tax.lgsco_outcomes, k[1], "Outcome not recognised"))
+    decisions = b.lgsco.series("lgsco_decision", label=lambda k: label_in(b.tax.lgsco_outcomes, k[1], "Outcome not recognised"))
     group = "LGSCO Referrals Received"
     t.add(group, "Number of referrals received by CSCT from LGSCO in period", _sum(*refs.values()))
     t.add(group, "Number of final decisions received from LGSCO in period", _sum(*decisions.values()))
@@ -321,7 +322,7 @@ def equality(b: Any, id_: str) -> Table:
     """Seed 000 tables 13-20: the equality profile of every complaint's complainant."""
     title, labels = EQUALITY[id_]
     t = b.table(id_, title, "Free-text answers are matched to this list; others are counted as Not recognised.")
-    s = b.refs.series(id_, label=lambda k: _equality_label(k[1], labels))
+    s = b.refs.series(id_, label=lambda k: equality_label(k[1], labels))
     for label in labels + ([x for x in s if x not in labels]):
         t.add(None, label, s.get(label, {}))
     t.add(None, "Total", _sum(*s.values()))
