@@ -758,3 +758,22 @@ def test_empty_log(tmp_path: Path) -> None:
     total = next(t for t in r["tables"] if t["id"] == "representations")["rows"][-1]
     assert total["counts"] == {"2024/25": 0, "2023/24": 0, "2022/23": 0}
     assert report.write(r, "html", None, load_rules(RULES)).count("<svg") >= 3
+
+
+def test_one_connection_gives_the_same_report(log_path: Path, reports: dict[str, Any]) -> None:
+    """The two statements run at once on two connections; run one after the other (any object
+    with the log's query()) they give the same report."""
+    from triage import report
+    from triage.ruleset import load_rules
+    from triage.store import DecisionLog
+
+    class Reader:
+        def __init__(self, log: DecisionLog) -> None:
+            self.log = log
+
+        def query(self, sql: str, params: Any = None) -> Any:
+            return self.log.query(sql, params)
+
+    for basis in ("received", "resolved"):
+        assert report.build(Reader(DecisionLog(log_path)), load_rules(RULES), year="2024-25",
+                            basis=basis) == reports[basis]

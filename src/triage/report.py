@@ -235,15 +235,17 @@ class _Builder:
 
 
 def _both(log: Any, first: tuple[str, dict[str, Any]], second: tuple[str, dict[str, Any]]) -> tuple[list[Any], list[Any]]:
-    """Run two independent read-only statements, at once when the log is a file: the
-    second on its own read connection in a worker thread (SQLite releases the GIL while it
-    works, so the two use both cores of a small server)."""
+    """Run two independent read-only statements, at once when the log is a file: the second
+    on a read connection of its own in a worker thread (SQLite releases the GIL while it works,
+    so the two use both cores of a small server)."""
+    from .store import DecisionLog
+
     path = Path(str(getattr(log, "path", "")))
-    if not path.is_file():
+    if not isinstance(log, DecisionLog) or not path.is_file():
         return list(log.query(*first)), list(log.query(*second))
 
     def other() -> list[Any]:
-        reader = type(log)(path)  # a connection belongs to the thread that opened it
+        reader = DecisionLog(path)  # a connection belongs to the thread that opened it
         try:
             return list(reader.query(*second))
         finally:

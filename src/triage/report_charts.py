@@ -25,11 +25,12 @@ def _row(report: dict[str, Any], table: str, group: str | None, label: str) -> d
     return None
 
 
-def stacked(title: str, rows: list[tuple[str, list[tuple[str, int]]]], *, share: bool, unit: str = "") -> dict[str, Any]:
+def stacked(title: str, rows: list[tuple[str, list[tuple[str, int]]]], *, share: bool, unit: str = "",
+            palette: list[str] = PALETTE) -> dict[str, Any]:
     """Horizontal bars, one per row, each made of segments (a series each); ``share``
     scales every bar to 100%, else all bars share one scale."""
     series = list(dict.fromkeys(name for _, parts in rows for name, _ in parts))
-    colour = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(series)}
+    colour = {name: palette[i % len(palette)] for i, name in enumerate(series)}
     plot_w = WIDTH - LABEL_W - 60
     biggest = max([sum(v for _, v in parts) for _, parts in rows] + [1])
     bars = []
@@ -89,7 +90,9 @@ def charts(report: dict[str, Any]) -> list[dict[str, Any]]:
         names = [r["label"].replace("in between ", "").replace(" and ", " to ").replace("in over ", "over ")
                  .replace("in ", "within ") for r in bands]
         rows = [(y, [(name, _num(r["counts"].get(y))) for name, r in zip(names, bands)]) for y in years]
-        out.append(stacked(f"{name}: response times by year", rows, share=True))
+        # within the standard blue, up to the maximum orange, beyond it vermilion
+        out.append(stacked(f"{name}: response times by year", rows, share=True,
+                           palette=[PALETTE[0], PALETTE[1], PALETTE[5]]))
     for table, name in (("natures_social_care", "Social care"), ("natures_corporate", "Corporate")):
         counted = [(r["label"], _num(r["counts"].get(years[0]))) for r in tables[table]["rows"] if r["label"] != "Total"]
         top = sorted((x for x in counted if x[1] > 0 and x[0] not in ("Blank Data", "Unknown")),

@@ -32,7 +32,7 @@ def _row(report: dict[str, Any], table: str, group: str | None, label: str) -> d
     for t in report["tables"]:
         if t["id"] == table:
             for r in t["rows"]:
-                if r["group"] == group and (r["label"] == label or (label.endswith("*") and r["label"].startswith(label[:-1]))):
+                if r["group"] == group and r["label"] == label:
                     return r
     return {"label": label, "counts": {}, "percents": {}}
 

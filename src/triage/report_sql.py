@@ -4,16 +4,17 @@ Three read-only statements, run through ``DecisionLog.query``; Python receives o
 rows (a table name, a year, a few keys, a count) and maps stored codes to the seed's labels.
 
 ``per_reference(basis)``  one row per reference counted (its latest decision, overrides
-    applied, what its events say, the codes read once from its stored JSON) in ``base``;
-    grouped once by every key the tables use (``g1``, ``g2``), so the per-table groupings
-    at the end run over a few thousand rows.
+    applied, the codes read once from its stored JSON) in ``base``; grouped once by the keys
+    the tables use (``g``, ``ge``), so the per-table groupings at the end run over a few
+    thousand rows, not a row per reference.
 ``per_stage(basis)``      one row per complaint stage (the latest decision at that stage, its
     start, response, finding, extension) with its working days counted against a calendar
     passed in as JSON (each date's index in working days, as ``WorkingCalendar`` counts
     them), so no date arithmetic is done row by row in Python.
 ``LGSCO``                 the Ombudsman's referrals and decisions by the date received.
 
-The first two are independent, so ``report`` runs them at once on two connections.
+The first two are independent, so ``report`` runs them at once on two connections. Where the
+time goes on a million decisions, and what was tried: bench/README.md, "Annual report".
 ``NOT INDEXED`` marks where a whole table is read: SQLite would otherwise walk the reference
 index and fetch each row at random, ten times slower on a large log. On the received basis
 nothing before the first year can count (a stage starts, and an event happens, on or after
@@ -65,21 +66,23 @@ _ON_DATE = {
     "received": "coalesce(r.received, x.received_date)",
     "resolved": """CASE WHEN coalesce(ov.rtype, x.representation_type) = 'complaint'
                          AND coalesce(ov.disp, x.disposition) IN ('accepted', 'officer_decision_required')
-                        THEN coalesce(CASE CAST(coalesce(ov.stage, x.stage) AS INTEGER) WHEN 1 THEN ev.r1 WHEN 2 THEN ev.r2
-                                           WHEN 3 THEN ev.r3 END, ev.closed_on)
+                        THEN coalesce(CASE CAST(coalesce(ov.stage, x.stage) AS INTEGER) WHEN 1 THEN ev.r1
+                                           WHEN 2 THEN ev.r2 WHEN 3 THEN ev.r3 END, ev.closed_on)
                         ELSE x.received_date END""",
 }
-# (resolved only) each reference's responses by stage and its first withdrawal or closure
-_RESOLVED_EVENTS = """
+# Resolved: each reference's responses by stage and its first withdrawal or closure.
+_RESOLVED = {
+    "received": {"events": "", "join": ""},
+    "resolved": {"events": """
 evr AS MATERIALIZED (
   SELECT reference,
          min(CASE WHEN event = 'responded' AND stage = 1 THEN date END) AS r1,
          min(CASE WHEN event = 'responded' AND stage = 2 THEN date END) AS r2,
          min(CASE WHEN event = 'responded' AND stage = 3 THEN date END) AS r3,
          min(CASE WHEN event IN ('withdrawn', 'closed') THEN date END) AS closed_on
-  FROM events NOT INDEXED WHERE event IN ('responded', 'withdrawn', 'closed') GROUP BY reference),"""
-_RESOLVED_JOINS = """
-    LEFT JOIN evr ev ON ev.reference = r.reference"""
+  FROM events NOT INDEXED WHERE event IN ('responded', 'withdrawn', 'closed') GROUP BY reference),""",
+                 "join": "\n    LEFT JOIN evr ev ON ev.reference = r.reference"},
+}
 _SINCE = {"received": "AND date >= :start", "resolved": ""}
 _JSON = "CASE WHEN L.rtype = 'complaint' THEN json_extract(L.representation, '{path}') END"
 _PATHS = {"via": "$.received_via", "rel": "$.complainant.relationship", "age_unclear": "$.complainant.age_unclear",
@@ -92,8 +95,7 @@ _PER_REFERENCE = """
 WITH {overrides},
 {refs},
 -- withdrawals are rare: the references withdrawn
-gone AS MATERIALIZED (SELECT DISTINCT reference FROM events NOT INDEXED WHERE event = 'withdrawn' {since}),
-{resolved_events}
+gone AS MATERIALIZED (SELECT DISTINCT reference FROM events NOT INDEXED WHERE event = 'withdrawn' {since}),{resolved_events}
 -- one row per reference counted: its latest decision (overrides applied) and the codes read
 -- once from its stored JSON
 base AS MATERIALIZED (
@@ -118,7 +120,7 @@ base AS MATERIALIZED (
            {on_date} AS on_date
     FROM refs r
     JOIN decisions x ON x.seq = r.last_seq
-    LEFT JOIN ov ON ov.dseq = x.seq{resolved_joins}) L
+    LEFT JOIN ov ON ov.dseq = x.seq{resolved_join}) L
   WHERE L.on_date BETWEEN :start AND :end),
 -- grouped by the keys the tables use, so the groupings below run over a few thousand rows
 g AS MATERIALIZED (
@@ -172,9 +174,8 @@ SELECT 'equality_sexual_orientation', fy, orientation, NULL, sum(n) FROM ge GROU
 def per_reference(basis: str) -> str:
     """The statement counting one row per reference, on ``basis`` received or resolved."""
     return _PER_REFERENCE.format(overrides=_OVERRIDES, refs=_REFS, since=_SINCE[basis], responded=_RESPONDED,
-                                 resolved_events=_RESOLVED_EVENTS if basis == "resolved" else "",
-                                 resolved_joins=_RESOLVED_JOINS if basis == "resolved" else "",
                                  on_date=_ON_DATE[basis], fy=_fy("L.on_date"),
+                                 resolved_events=_RESOLVED[basis]["events"], resolved_join=_RESOLVED[basis]["join"],
                                  **{k: _JSON.format(path=v) for k, v in _PATHS.items()})
 
 
@@ -246,7 +247,9 @@ sb AS MATERIALIZED (
            coalesce(ev.escalated_to > s.stage, 0) AS escalated,
            CASE WHEN s.stage = 2 AND ev.statement >= s.requested THEN ev.statement END AS statement,
            ev.has_ext
-    FROM st s LEFT JOIN evs ev ON ev.reference = s.reference) i),
+    FROM st s LEFT JOIN evs ev ON ev.reference = s.reference) i
+  -- a stage answered, withdrawn or closed before the first year neither counts nor waits
+  WHERE (i.responded IS NULL OR i.responded >= :start) AND (i.closed_on IS NULL OR i.closed_on >= :start)),
 timed AS (
   SELECT b.*, {fy_stage} AS fy,
          CASE WHEN b.proc = 'corporate' THEN re.nc - rq.ncs

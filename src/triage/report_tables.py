@@ -41,6 +41,10 @@ REFUSAL_ORDER = {
 }
 REFUSAL_EXTRA = ["criminal_proceedings", "disciplinary_proceedings", None]
 
+ALL_COMPLAINTS = "Every complaint once (accepted, refused or withdrawn), by its latest decision."
+YOUNG = (" Young people: children, young people and care leavers complaining, and advocates (who act for "
+         "children and young people).")
+
 LGSCO_TYPES = [("education_non_social_care", "Education / Non Social Care (LGSCO Complaint)"),
                ("social_care", "Social Care (LGSCO Complaint)"), ("not_known", "Not Known")]
 
@@ -186,7 +190,7 @@ def escalations(b: Any) -> Table:
 
 def methods(b: Any, id_: str, title: str, order: list[str]) -> Table:
     """Seed 000 tables 3 and 4: how complaints were received (every complaint, once)."""
-    t = b.table(id_, title)
+    t = b.table(id_, title, ALL_COMPLAINTS + (YOUNG if id_ == "young_people_methods" else ""))
     s = b.refs.series(id_, label=lambda k: b.tax.methods.get(k[1] or "", "Other"))
     labels = ordered(list(dict.fromkeys(b.tax.methods.values())), order)
     labels += [x for x in s if x not in labels]
@@ -199,7 +203,7 @@ def methods(b: Any, id_: str, title: str, order: list[str]) -> Table:
 
 def complainants(b: Any) -> Table:
     """Seed 000 table 5: who complained, by the taxonomy's groups, with group totals."""
-    t = b.table("complainants", "Who makes complaints (received from initial stage of complaint)")
+    t = b.table("complainants", "Who makes complaints (received from initial stage of complaint)", ALL_COMPLAINTS)
     rel = b.tax.relationships
     unknown = {"group": "Unknown", "label": "Unknown"}
     s = b.refs.series("complainants", label=lambda k: (rel.get(k[1] or "unknown", unknown)["group"],
@@ -292,7 +296,8 @@ def actual_outcomes(b: Any) -> Table:
 def lgsco(b: Any) -> Table:
     """Seed 000 table 12: Ombudsman referrals and final decisions received in each year."""
     t = b.table("lgsco", "Complaints received by Children's Services from the LGSCO",
-                "Counted in the year the referral or decision was received, on either basis.")
+                "Counted in the year the referral or decision was received, on either basis; awaiting outcome: "
+                "referrals with no decision by the end of that year.")
     refs = b.lgsco.series("lgsco_referral", label=lambda k: k[1])
     decisions = b.lgsco.series("lgsco_decision", label=lambda k: label_in(b.tax.lgsco_outcomes, k[1], "Outcome not recognised"))
     group = "LGSCO Referrals Received"
@@ -308,7 +313,8 @@ def lgsco(b: Any) -> Table:
 
 def advocacy(b: Any) -> Table:
     """GBFC 5.6.2: advocacy offered (Children Act 1989 s.26A) and complaints through an advocate."""
-    t = b.table("advocacy", "Advocacy", "Every complaint counted once, in the year it is counted in.")
+    t = b.table("advocacy", "Advocacy", ALL_COMPLAINTS + " Advocacy offered: the decision offered help to get "
+                "an advocate (Children Act 1989 s.26A).")
     s = b.refs.series("advocacy")
     for key, label in (("young_people", "Complaints from children and young people (including through an advocate)"),
                        ("advocate", "Complaints made through an advocate"),
@@ -321,7 +327,8 @@ def advocacy(b: Any) -> Table:
 def equality(b: Any, id_: str) -> Table:
     """Seed 000 tables 13-20: the equality profile of every complaint's complainant."""
     title, labels = EQUALITY[id_]
-    t = b.table(id_, title, "Free-text answers are matched to this list; others are counted as Not recognised.")
+    t = b.table(id_, title, ALL_COMPLAINTS + " Free-text answers are matched to this list; others are counted "
+                "as Not recognised; no answer as Not Stated.")
     s = b.refs.series(id_, label=lambda k: equality_label(k[1], labels))
     for label in labels + ([x for x in s if x not in labels]):
         t.add(None, label, s.get(label, {}))
