@@ -35,6 +35,18 @@ def case() -> dict[str, Any]:
     return copy.deepcopy(json.loads((EXAMPLES / "statutory-parent.json").read_text()))
 
 
+def case_with(**changes: Any) -> dict[str, Any]:
+    """The statutory-parent example with nested fields changed: ``about__function="sen"``."""
+    base = copy.deepcopy(json.loads((EXAMPLES / "statutory-parent.json").read_text()))
+    for path, value in changes.items():
+        node = base
+        *parents, last = path.split("__")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[last] = value
+    return base
+
+
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     return tmp_path / "log.db"

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from conftest import EXAMPLES, RULES
+from conftest import RULES, case_with
 
 GOLDEN = Path(__file__).parent / "golden" / "report"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
@@ -30,16 +30,7 @@ PERSONAL = ["Zebulon", "Quixotely", "zebulon.q@example.org", "07700 900123", "Se
 
 
 def _case(ref: str, received: str, **changes: Any) -> dict[str, Any]:
-    base = copy.deepcopy(json.loads((EXAMPLES / "statutory-parent.json").read_text()))
-    base["reference"], base["received_date"] = ref, received
-    base["about"]["grounds_arose"] = received
-    for path, value in changes.items():
-        node = base
-        *parents, last = path.split("__")
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[last] = value
-    return base
+    return case_with(**{"reference": ref, "received_date": received, "about__grounds_arose": received, **changes})
 
 
 def _build(db: Path) -> None:

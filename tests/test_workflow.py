@@ -12,20 +12,13 @@ from typing import Any
 
 import pytest
 
-from conftest import EXAMPLES, RULES
+from conftest import RULES, case_with
 
 TODAY = date(2024, 1, 15)
 
 
 def _case(**changes: Any) -> dict[str, Any]:
-    base = json.loads((EXAMPLES / "statutory-parent.json").read_text())
-    for path, value in changes.items():
-        node = base
-        *parents, last = path.split("__")
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[last] = value
-    return base
+    return case_with(**changes)
 
 
 def _record(db: Path, reference: str, event: str, day: str, **fields: Any) -> Any:

@@ -21,7 +21,7 @@ from .assessment import Decider, assign_reference
 from .errors import InputError, Problem, TriageError, error_json
 from .models import Decision, Representation
 from .ruleset import RuleSet, load_rules
-from .store import DecisionLog
+from .store import DecisionLog, open_log
 from .validation import decode, parse_representation
 
 _deciders: dict[str, Decider] = {}
@@ -74,7 +74,7 @@ def assess(case: Any, *, db: DecisionLog | str | Path | None = None,
     rep, raw = prepare(case, d.rules)
     assert rep.reference is not None
     decision = d.decide(rep, rep.reference, now)
-    log = db if isinstance(db, DecisionLog) else DecisionLog(db)
+    log = open_log(db)
     logged, added = log.append(decision.model_dump(mode="json"), raw)
     if not added:  # the same input was logged before: return that decision (idempotent)
         return Decision.model_validate(logged.decision)
@@ -109,7 +109,7 @@ def write_letters(drafts: list[Any], out_dir: str | Path, reference: str, *, dec
         written += paths
         records.append({**draft.summary(), "files": [str(p) for p in paths]})
     if decision_id is not None:
-        log = db if isinstance(db, DecisionLog) else DecisionLog(db)
+        log = open_log(db)
         log.record_letters(decision_id, reference, records)
     return written
 
@@ -134,7 +134,7 @@ def assess_batch(lines: Iterable[bytes | str], *, db: DecisionLog | str | Path |
     """Assess JSON Lines one by one (CONTRACT section 4). Each line is its own transaction:
     a bad line logs nothing and the rest go on. Blank lines are skipped."""
     d = decider(rules)
-    log = db if isinstance(db, DecisionLog) else DecisionLog(db)
+    log = open_log(db)
     for number, line in enumerate(lines, start=1):
         data = line.encode("utf-8") if isinstance(line, str) else line
         if not data.strip():

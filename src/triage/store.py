@@ -73,6 +73,11 @@ def default_db_path() -> Path:
     return Path(os.environ.get("TRIAGE_DB") or DEFAULT_DB)
 
 
+def open_log(db: "DecisionLog | str | Path | None") -> "DecisionLog":
+    """A DecisionLog as given, or opened at a path (default: ``TRIAGE_DB`` or ./triage.db)."""
+    return db if isinstance(db, DecisionLog) else DecisionLog(db)
+
+
 def decision_id(seq: int) -> str:
     return f"d-{seq:06d}"
 

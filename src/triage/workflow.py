@@ -20,7 +20,7 @@ from .errors import InputError, NotFoundError, Problem, TriageError, error_json
 from .hints import suggest
 from .models import Decision, Event
 from .ruleset import RuleSet
-from .store import DecisionLog, content_hash
+from .store import DecisionLog, content_hash, open_log
 from .timeline import CaseState, build_state, deadlines, escalation_window, maximum_response, next_owed, warnings
 from .validation import decode, parse_event
 
@@ -38,10 +38,6 @@ class Recorded:
         if self.decision is not None:
             out["decision"] = self.decision.model_dump(mode="json")
         return out
-
-
-def _log(db: DecisionLog | str | Path | None) -> DecisionLog:
-    return db if isinstance(db, DecisionLog) else DecisionLog(db)
 
 
 def case_state(log: DecisionLog, reference: str) -> CaseState:
@@ -157,7 +153,7 @@ def record(obj: Any, *, db: DecisionLog | str | Path | None = None, rules: RuleS
            today: date | None = None, source: str | None = None) -> Recorded:
     """Validate and record one lifecycle event (CONTRACT section 3)."""
     d = decider(rules)
-    log = _log(db)
+    log = open_log(db)
     event = parse_event(obj, d.rules, today=today or date.today(), source=source)
     payload = event.model_dump(mode="json", exclude_none=True)
     if not payload.get("actual_outcomes"):
@@ -194,7 +190,7 @@ class EventResult:
 def record_batch(lines: Iterable[bytes | str], *, db: DecisionLog | str | Path | None = None,
                  rules: RuleSet | str | Path | None = None) -> Iterator[EventResult]:
     """Record JSON Lines of events one by one; a bad line records nothing, the rest go on."""
-    log = _log(db)
+    log = open_log(db)
     for number, line in enumerate(lines, start=1):
         data = line.encode("utf-8") if isinstance(line, str) else line
         if not data.strip():
@@ -210,7 +206,7 @@ def override(reference: str, field: str, to: str, reason: str, by: str, *,
     """Record a manager's change of a decision's route, disposition or reason. The original
     decision stays in the log; reports and the workflow use the overridden value."""
     d = decider(rules)
-    log = _log(db)
+    log = open_log(db)
     state = case_state(log, reference)
     problems = []
     if field not in vocab.OVERRIDABLE:
