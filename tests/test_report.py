@@ -768,3 +768,44 @@ def test_one_connection_gives_the_same_report(log_path: Path, reports: dict[str,
     for basis in ("received", "resolved"):
         assert report.build(Reader(DecisionLog(log_path)), load_rules(RULES), year="2024-25",
                             basis=basis) == reports[basis]
+
+
+@pytest.mark.parametrize("python", ["real", "missing", "failing"])
+def test_second_statement_in_a_process_gives_the_same_report(
+        log_path: Path, reports: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, python: str) -> None:
+    """On a large log the second statement runs in a worker process; the report is the same,
+    and if the process cannot start or fails, the statement runs in this process instead."""
+    import stat
+    import sys
+
+    from triage import report
+    from triage.ruleset import load_rules
+    from triage.store import DecisionLog
+
+    monkeypatch.setattr(report, "PROCESS_FROM", 0)
+    if python == "missing":
+        monkeypatch.setattr(sys, "executable", str(tmp_path / "no-such-python"))
+    elif python == "failing":
+        fake = tmp_path / "python"
+        fake.write_text("#!/bin/sh\necho 'it broke' >&2\nexit 1\n")
+        fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+        monkeypatch.setattr(sys, "executable", str(fake))
+    calls: list[str] = []
+    real_query = report._query
+    monkeypatch.setattr(report, "_query", lambda *a: calls.append("here") or real_query(*a))
+    for basis in ("received", "resolved"):
+        assert report.build(DecisionLog(log_path), load_rules(RULES), year="2024-25", basis=basis) == reports[basis]
+    assert calls == ([] if python == "real" else ["here", "here"])
+
+
+def test_worker_runs_a_statement(log_path: Path) -> None:
+    """`python -m triage.report_worker`: the request as JSON in, the rows as JSON out."""
+    import sys
+
+    request = json.dumps({"path": str(log_path), "sql": "SELECT count(*) AS n FROM decision_codes WHERE seq > :s",
+                          "params": {"s": 0}})
+    done = subprocess.run([sys.executable, "-m", "triage.report_worker"], input=request, capture_output=True,
+                          text=True, check=True)
+    from triage.store import DecisionLog
+
+    assert json.loads(done.stdout) == [{"n": DecisionLog(log_path).count()}]

@@ -2,21 +2,23 @@
 
 Three read-only statements, run through ``DecisionLog.query``; Python receives only grouped
 rows (a table name, a year, a few keys, a count) and maps stored codes to the seed's labels.
+They read the log's code tables (``decision_codes``, ``event_codes``: each record's coded
+fields, see ``store_codes``), the overrides' new values and the reference index, never a
+record's stored JSON, so no name, contact detail or free text can reach a report.
 
 ``per_reference(basis)``  one row per reference counted (its latest decision, overrides
-    applied, the codes read once from its stored JSON) in ``base``; grouped once by the keys
-    the tables use (``g``, ``ge``), so the per-table groupings at the end run over a few
-    thousand rows, not a row per reference.
+    applied) in ``base``; grouped once by the keys the tables use (``g``, ``ge``), so the
+    per-table groupings at the end run over a few thousand rows, not a row per reference.
 ``per_stage(basis)``      one row per complaint stage (the latest decision at that stage, its
     start, response, finding, extension) with its working days counted against a calendar
     passed in as JSON (each date's index in working days, as ``WorkingCalendar`` counts
     them), so no date arithmetic is done row by row in Python.
 ``LGSCO``                 the Ombudsman's referrals and decisions by the date received.
 
-The first two are independent, so ``report`` runs them at once on two connections. Where the
-time goes on a million decisions, and what was tried: bench/README.md, "Annual report".
-``NOT INDEXED`` marks where a whole table is read: SQLite would otherwise walk the reference
-index and fetch each row at random, ten times slower on a large log. On the received basis
+The first two are independent, so ``report`` runs them at once (on a large log, the second in
+a process of its own). Where the time goes on a million decisions, and what was tried:
+bench/README.md, "Annual report". ``NOT INDEXED`` marks where a whole table is read: SQLite
+would otherwise walk an index and fetch each row at random, ten times slower on a large log. On the received basis
 nothing before the first year can count (a stage starts, and an event happens, on or after
 the representation's received date), so older events are skipped. The SQL text is fixed;
 the only inputs are bound parameters.
@@ -51,13 +53,13 @@ def _fy(column: str) -> str:
 
 # ------------------------------------------------------------------------ per reference
 
-# Each reference's first and latest decision (from the reference index, no table reads).
-# With its received date where it has several decisions (most have one, read as the latest).
+# Each reference's first and latest decision (from the reference index of ``decisions``), with
+# its received date where it has several decisions (most have one, read as the latest).
 _REFS = """
 refs AS MATERIALIZED (
   SELECT reference, last_seq,
-         CASE WHEN first_seq <> last_seq THEN (SELECT received_date FROM decisions WHERE seq = first_seq) END AS received
-  FROM (SELECT reference, min(seq) AS first_seq, max(seq) AS last_seq FROM decisions GROUP BY reference))"""
+         CASE WHEN first_seq <> last_seq THEN (SELECT received_date FROM decision_codes d WHERE d.reference = g.reference AND d.seq = first_seq) END AS received
+  FROM (SELECT reference, min(seq) AS first_seq, max(seq) AS last_seq FROM decisions GROUP BY reference) g)"""
 # The date a reference is counted on. Received: its first received_date. Resolved: the
 # response at the stage it has reached (else the date it was withdrawn or closed; NULL while
 # still open); anything not awaiting a response (refused, deferred, redirected, not a
@@ -80,22 +82,21 @@ evr AS MATERIALIZED (
          min(CASE WHEN event = 'responded' AND stage = 2 THEN date END) AS r2,
          min(CASE WHEN event = 'responded' AND stage = 3 THEN date END) AS r3,
          min(CASE WHEN event IN ('withdrawn', 'closed') THEN date END) AS closed_on
-  FROM events NOT INDEXED WHERE event IN ('responded', 'withdrawn', 'closed') GROUP BY reference),""",
+  FROM event_codes WHERE event IN ('responded', 'withdrawn', 'closed') GROUP BY reference),""",
                  "join": "\n    LEFT JOIN evr ev ON ev.reference = r.reference"},
 }
 _SINCE = {"received": "AND date >= :start", "resolved": ""}
-_JSON = "CASE WHEN L.rtype = 'complaint' THEN json_extract(L.representation, '{path}') END"
-_PATHS = {"via": "$.received_via", "rel": "$.complainant.relationship", "age_unclear": "$.complainant.age_unclear",
-          "service": "$.about.service", "natures": "$.about.natures", "gender": "$.complainant.equality.gender",
-          "age_band": "$.complainant.equality.age_band", "disability": "$.complainant.equality.disability",
-          "ethnicity": "$.complainant.equality.ethnicity", "orientation": "$.complainant.equality.sexual_orientation"}
-_RESPONDED = "EXISTS (SELECT 1 FROM events e WHERE e.reference = L.reference AND e.event = 'responded')"
+_CODE = "CASE WHEN L.rtype = 'complaint' THEN L.{column} END"
+_CODES = {"via": "received_via", "rel": "relationship", "age_unclear": "age_unclear", "service": "service",
+          "natures": "natures", "gender": "gender", "age_band": "age_band", "disability": "disability",
+          "ethnicity": "ethnicity", "orientation": "sexual_orientation", "advocacy": "advocacy_offer"}
+_RESPONDED = "EXISTS (SELECT 1 FROM event_codes e WHERE e.reference = L.reference AND e.event = 'responded')"
 
 _PER_REFERENCE = """
 WITH {overrides},
 {refs},
 -- withdrawals are rare: the references withdrawn
-gone AS MATERIALIZED (SELECT DISTINCT reference FROM events NOT INDEXED WHERE event = 'withdrawn' {since}),{resolved_events}
+gone AS MATERIALIZED (SELECT DISTINCT reference FROM event_codes WHERE event = 'withdrawn' {since}),{resolved_events}
 -- one row per reference counted: its latest decision (overrides applied) and the codes read
 -- once from its stored JSON
 base AS MATERIALIZED (
@@ -108,18 +109,15 @@ base AS MATERIALIZED (
               ELSE 'complaint' END AS cat,
          {via} AS via, {rel} AS rel, {age_unclear} AS age_unclear, {service} AS service, {natures} AS natures,
          {gender} AS gender, {age_band} AS age_band, {disability} AS disability, {ethnicity} AS ethnicity,
-         {orientation} AS orientation,
-         -- the decision is json.dumps output, where a key's quotes are never escaped: the text
-         -- test reads one flag without parsing 2 KB of JSON per complaint
-         CASE WHEN L.rtype = 'complaint' THEN instr(L.decision, '"advocacy_offer": true') > 0
-              OR instr(L.decision, '"advocacy_offer":true') > 0 END AS advocacy
+         {orientation} AS orientation, {advocacy} AS advocacy
   FROM (
-    SELECT r.reference, x.received_date, x.representation, x.decision,
+    SELECT r.reference, x.received_date, x.received_via, x.relationship, x.age_unclear, x.service, x.natures,
+           x.gender, x.age_band, x.disability, x.ethnicity, x.sexual_orientation, x.advocacy_offer,
            coalesce(ov.rtype, x.representation_type) AS rtype, coalesce(ov.proc, x.procedure) AS proc,
            coalesce(ov.disp, x.disposition) AS disp, coalesce(ov.reason, x.reason) AS reason,
            {on_date} AS on_date
     FROM refs r
-    JOIN decisions x ON x.seq = r.last_seq
+    JOIN decision_codes x ON x.reference = r.reference AND x.seq = r.last_seq
     LEFT JOIN ov ON ov.dseq = x.seq{resolved_join}) L
   WHERE L.on_date BETWEEN :start AND :end),
 -- grouped by the keys the tables use, so the groupings below run over a few thousand rows
@@ -176,7 +174,7 @@ def per_reference(basis: str) -> str:
     return _PER_REFERENCE.format(overrides=_OVERRIDES, refs=_REFS, since=_SINCE[basis], responded=_RESPONDED,
                                  on_date=_ON_DATE[basis], fy=_fy("L.on_date"),
                                  resolved_events=_RESOLVED[basis]["events"], resolved_join=_RESOLVED[basis]["join"],
-                                 **{k: _JSON.format(path=v) for k, v in _PATHS.items()})
+                                 **{k: _CODE.format(column=v) for k, v in _CODES.items()})
 
 
 # ------------------------------------------------------------------------ per stage
@@ -206,7 +204,7 @@ st AS MATERIALIZED (
   SELECT x.reference, CAST(coalesce(ov.stage, x.stage) AS INTEGER) AS stage, min(x.received_date) AS requested,
          max(x.seq * 4 + (coalesce(ov.proc, x.procedure) IS 'corporate') * 2
              + (coalesce(ov.disp, x.disposition) IS 'accepted')) AS packed
-  FROM decisions x NOT INDEXED LEFT JOIN ov ON ov.dseq = x.seq
+  FROM decision_codes x NOT INDEXED LEFT JOIN ov ON ov.dseq = x.seq
   WHERE coalesce(ov.rtype, x.representation_type) = 'complaint' AND coalesce(ov.stage, x.stage) IS NOT NULL
         {since_decisions}
   GROUP BY x.reference, CAST(coalesce(ov.stage, x.stage) AS INTEGER)),
@@ -215,19 +213,19 @@ st AS MATERIALIZED (
 evs AS MATERIALIZED (
   SELECT reference,
          min(CASE WHEN event IN ('withdrawn', 'closed') THEN date END) AS closed_on,
-         max(CASE WHEN event = 'responded' AND stage = 1 THEN date || coalesce(json_extract(payload, '$.finding'), '') END) AS r1,
-         max(CASE WHEN event = 'responded' AND stage = 2 THEN date || coalesce(json_extract(payload, '$.finding'), '') END) AS r2,
-         max(CASE WHEN event = 'responded' AND stage = 3 THEN date || coalesce(json_extract(payload, '$.finding'), '') END) AS r3,
-         max(CASE WHEN event = 'responded' AND stage = 1 THEN json_extract(payload, '$.actual_outcomes') END) AS o1,
-         max(CASE WHEN event = 'escalation_requested' THEN json_extract(payload, '$.to_stage') END) AS escalated_to,
+         max(CASE WHEN event = 'responded' AND stage = 1 THEN date || coalesce(finding, '') END) AS r1,
+         max(CASE WHEN event = 'responded' AND stage = 2 THEN date || coalesce(finding, '') END) AS r2,
+         max(CASE WHEN event = 'responded' AND stage = 3 THEN date || coalesce(finding, '') END) AS r3,
+         max(CASE WHEN event = 'responded' AND stage = 1 THEN actual_outcomes END) AS o1,
+         max(CASE WHEN event = 'escalation_requested' THEN to_stage END) AS escalated_to,
          max(CASE WHEN event = 'statement_agreed' THEN date END) AS statement,
          max(event = 'extended') AS has_ext
-  FROM events NOT INDEXED
+  FROM event_codes
   WHERE event IN ('responded', 'withdrawn', 'closed', 'escalation_requested', 'statement_agreed', 'extended') {since}
   GROUP BY reference),
 ext AS MATERIALIZED (
-  SELECT seq, reference, stage, date, json_extract(payload, '$.until') AS until
-  FROM events NOT INDEXED WHERE event = 'extended' {since}),
+  SELECT seq, reference, stage, date, until
+  FROM event_codes WHERE event = 'extended' {since}),
 sb AS MATERIALIZED (
   -- an extension belongs to the stage running on its date (timeline.build_state)
   SELECT i.*,
@@ -293,16 +291,15 @@ def per_stage(basis: str) -> str:
 
 LGSCO = """
 SELECT event, CAST(substr(date, 1, 4) AS INTEGER) - (substr(date, 6, 2) < '04') AS fy,
-       CASE event WHEN 'lgsco_referral' THEN json_extract(payload, '$.referral_type')
-                  ELSE json_extract(payload, '$.outcome') END AS a,
+       CASE event WHEN 'lgsco_referral' THEN referral_type ELSE outcome END AS a,
        count(*) AS n,
        -- referrals with no decision by the end of the year they were received in
        sum(event = 'lgsco_referral' AND NOT EXISTS (
-             SELECT 1 FROM events x WHERE x.reference = e.reference AND x.event = 'lgsco_decision'
+             SELECT 1 FROM event_codes x WHERE x.reference = e.reference AND x.event = 'lgsco_decision'
                AND x.date >= e.date
                AND x.date < printf('%04d-04-01', CAST(substr(e.date, 1, 4) AS INTEGER) + (substr(e.date, 6, 2) >= '04'))
            )) AS awaiting
-FROM events e NOT INDEXED
+FROM event_codes e
 WHERE event IN ('lgsco_referral', 'lgsco_decision') AND date BETWEEN :start AND :end
 GROUP BY event, fy, a
 """

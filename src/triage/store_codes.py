@@ -1,0 +1,94 @@
+"""The log's code tables: the coded fields of every decision and event, for counting.
+
+``decision_codes`` holds one row per decision (same ``seq``) and ``event_codes`` one row per
+event (keyed by reference, then ``seq``, so one reference's events sit together on disk).
+Each row is written by a trigger in the same transaction as the record it comes from, and,
+like every table in the log, is never changed or deleted. They hold codes, taxonomy labels,
+dates and the equality answers only: no names, contact details, summaries or other free
+text, so whatever counts from them (the annual report) cannot show personal data.
+
+They exist for speed. The annual report over a million decisions spent most of its time
+reading each decision's stored JSON (a few kilobytes) to find ten short fields; from these
+narrow tables the same counts take half the time (bench/README.md, "Annual report").
+
+A log created before these tables existed gets them, filled from its records, the first
+time it is opened (``backfill``). ``triage log verify`` re-derives every row and reports
+any that no longer match their record (``mismatches``).
+"""
+
+from __future__ import annotations
+
+# column: (type, the expression over the source row). ``{row}`` is ``NEW.`` in the trigger
+# and nothing in a backfill. Copied columns first, then fields read from the stored JSON,
+# which have no declared type so that a value is kept exactly as extracted.
+DECISION_CODES: dict[str, tuple[str, str]] = {
+    "seq": ("INTEGER PRIMARY KEY", "{row}seq"),
+    "reference": ("TEXT", "{row}reference"),
+    "received_date": ("TEXT", "{row}received_date"),
+    "representation_type": ("TEXT", "{row}representation_type"),
+    "procedure": ("TEXT", "{row}procedure"),
+    "disposition": ("TEXT", "{row}disposition"),
+    "reason": ("TEXT", "{row}reason"),
+    "stage": ("INTEGER", "{row}stage"),
+    "received_via": ("", "json_extract({row}representation, '$.received_via')"),
+    "relationship": ("", "json_extract({row}representation, '$.complainant.relationship')"),
+    "age_unclear": ("", "json_extract({row}representation, '$.complainant.age_unclear')"),
+    "service": ("", "json_extract({row}representation, '$.about.service')"),
+    "natures": ("", "json_extract({row}representation, '$.about.natures')"),
+    "gender": ("", "json_extract({row}representation, '$.complainant.equality.gender')"),
+    "age_band": ("", "json_extract({row}representation, '$.complainant.equality.age_band')"),
+    "disability": ("", "json_extract({row}representation, '$.complainant.equality.disability')"),
+    "ethnicity": ("", "json_extract({row}representation, '$.complainant.equality.ethnicity')"),
+    "sexual_orientation": ("", "json_extract({row}representation, '$.complainant.equality.sexual_orientation')"),
+    "advocacy_offer": ("", "json_extract({row}decision, '$.advocacy_offer')"),
+}
+EVENT_CODES: dict[str, tuple[str, str]] = {
+    "reference": ("TEXT NOT NULL", "{row}reference"),
+    "seq": ("INTEGER NOT NULL", "{row}seq"),
+    "event": ("TEXT", "{row}event"),
+    "date": ("TEXT", "{row}date"),
+    "stage": ("INTEGER", "{row}stage"),
+    "finding": ("", "json_extract({row}payload, '$.finding')"),
+    "actual_outcomes": ("", "json_extract({row}payload, '$.actual_outcomes')"),
+    "to_stage": ("", "json_extract({row}payload, '$.to_stage')"),
+    "until": ("", "json_extract({row}payload, '$.until')"),
+    "referral_type": ("", "json_extract({row}payload, '$.referral_type')"),
+    "outcome": ("", "json_extract({row}payload, '$.outcome')"),
+}
+# table: (the records it is read from, its columns, what follows the column list)
+TABLES: dict[str, tuple[str, dict[str, tuple[str, str]], str]] = {
+    "decision_codes": ("decisions", DECISION_CODES, ")"),
+    "event_codes": ("events", EVENT_CODES, ", PRIMARY KEY (reference, seq)) WITHOUT ROWID"),
+}
+
+
+def _columns(columns: dict[str, tuple[str, str]], row: str) -> str:
+    return ", ".join(expr.format(row=row) for _, expr in columns.values())
+
+
+def create(table: str) -> str:
+    """The statement creating ``table`` (then ``backfill``, then its ``trigger``, in one transaction)."""
+    _, columns, tail = TABLES[table]
+    return f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(f'{c} {t}'.rstrip() for c, (t, _) in columns.items())}{tail}"
+
+
+def backfill(table: str) -> str:
+    """Fill ``table`` from every record already in the log."""
+    source, columns, _ = TABLES[table]
+    return f"INSERT INTO {table} ({', '.join(columns)}) SELECT {_columns(columns, '')} FROM {source} ORDER BY seq"
+
+
+def trigger(table: str) -> str:
+    """The trigger writing a row of ``table`` with each new record."""
+    source, columns, _ = TABLES[table]
+    return (f"CREATE TRIGGER IF NOT EXISTS {table}_written AFTER INSERT ON {source} BEGIN "
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({_columns(columns, 'NEW.')}); END")
+
+
+def mismatches(table: str) -> str:
+    """The seqs whose row in ``table`` is missing, extra or differs from its record."""
+    source, columns, _ = TABLES[table]
+    derived = f"SELECT {_columns(columns, '')} FROM {source}"
+    stored = f"SELECT {', '.join(columns)} FROM {table}"
+    return (f"SELECT seq FROM ({derived} EXCEPT {stored}) UNION "
+            f"SELECT seq FROM ({stored} EXCEPT {derived}) ORDER BY seq")
