@@ -8,9 +8,10 @@ import json
 import os
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
@@ -45,6 +46,24 @@ def case_with(**changes: Any) -> dict[str, Any]:
             node = node.setdefault(p, {})
         node[last] = value
     return base
+
+
+def in_threads(work: Callable[[], None], n: int) -> list[BaseException]:
+    """Run ``work`` in ``n`` threads at once; return what any of them raised."""
+    errors: list[BaseException] = []
+
+    def guarded() -> None:
+        try:
+            work()
+        except BaseException as exc:  # noqa: BLE001 - returned to the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
 
 
 @pytest.fixture

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 from typing import Any
 
-from conftest import EXAMPLES, RULES
+from conftest import EXAMPLES, RULES, in_threads
 
 
 def test_first_case_matching_no_rule_in_a_phase_does_not_crash() -> None:
@@ -35,21 +34,12 @@ def test_concurrent_threads_share_one_engine(rules: Any, case: dict[str, Any]) -
     import triage
 
     results: list[str] = []
-    errors: list[BaseException] = []
 
     def work() -> None:
-        try:
-            for _ in range(100):
-                results.append(triage.decide(case, rules=rules).disposition)
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+        for _ in range(100):
+            results.append(triage.decide(case, rules=rules).disposition)
 
-    threads = [threading.Thread(target=work) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors and results == ["accepted"] * 800
+    assert in_threads(work, 8) == [] and results == ["accepted"] * 800
 
 
 def test_same_input_same_decision(rules: Any, case: dict[str, Any]) -> None:

@@ -4,13 +4,12 @@ for a log made before they existed, never changed, and checked by `triage log ve
 from __future__ import annotations
 
 import sqlite3
-import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import RULES, case_with
+from conftest import RULES, case_with, in_threads
 
 
 def _log(db: Path) -> None:
@@ -111,20 +110,7 @@ def test_two_processes_opening_an_older_log_at_once(db: Path) -> None:
 
     _log(db)
     _drop_code_tables(db)
-    errors: list[BaseException] = []
-
-    def open_it() -> None:
-        try:
-            DecisionLog(db).close()
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=open_it) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert in_threads(lambda: DecisionLog(db).close(), 4) == []
     assert len(_rows(db, "decision_codes")) == 3 and len(_rows(db, "event_codes")) == 4
 
 
