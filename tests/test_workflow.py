@@ -175,6 +175,19 @@ def test_due_lists_open_steps_soonest_first(year: Path, run: Any) -> None:
     assert overdue.out.strip() == "Nothing is due."
 
 
+def test_due_follows_overrides_and_skips_closed_cases(year: Path, run: Any) -> None:
+    """`due` reads every case at once: a manager's override of the route is applied, and cases
+    withdrawn or closed (B, C, E) are never listed, whatever their stages say."""
+    r = run(f"--db={year}", "override", "F", "--field", "procedure", "--to", "corporate",
+            "--reason", "About how the council treated the parent", "--by", "A Manager", use_db=False)
+    assert r.code == 0, r.err
+    rows = run(f"--db={year}", "due", "--today", "2024-01-15", "--procedure", "corporate", "--json", use_db=False).json()
+    assert [(x["reference"], x["procedure"], x["step"]) for x in rows] == [
+        ("F", "corporate", "acknowledge the stage 1 complaint")]
+    everything = run(f"--db={year}", "due", "--today", "2026-01-01", "--json", use_db=False).json()
+    assert {x["reference"] for x in everything} <= {"A", "D", "F"}
+
+
 def test_case_timeline_readable_and_json(year: Path, run: Any) -> None:
     """`triage case` shows decisions, events and deadlines met or missed."""
     r = run(f"--db={year}", "case", "B", "--today", "2022-07-25", use_db=False)

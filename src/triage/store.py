@@ -290,12 +290,38 @@ class DecisionLog:
         except (ValueError, sqlite_utils.db.NotFoundError):
             raise NotFoundError(f"no decision {ident!r} in {self.path}") from None
 
+    @staticmethod
+    def _event(row: dict[str, Any]) -> dict[str, Any]:
+        return {**json.loads(row["payload"]), "seq": row["seq"], "decision_id": row["decision_id"],
+                "recorded_at": row["recorded_at"]}
+
+    @staticmethod
+    def _override(row: dict[str, Any]) -> dict[str, Any]:
+        return {**row, "rules": json.loads(row["rules"])}
+
     def events(self, reference: str | None = None) -> list[dict[str, Any]]:
         """Recorded events (payload plus seq, decision_id, recorded_at), in log order."""
         where = ("reference = ?", [reference]) if reference else (None, None)
-        return [{**json.loads(r["payload"]), "seq": r["seq"], "decision_id": r["decision_id"],
-                 "recorded_at": r["recorded_at"]}
-                for r in self.db.table("events").rows_where(where[0], where[1], order_by="seq")]
+        return [self._event(r) for r in self.db.table("events").rows_where(where[0], where[1], order_by="seq")]
+
+    def open_cases(self, closing: tuple[str, ...]) -> Iterator[tuple[str, list[LoggedDecision], list[dict[str, Any]],
+                                                                     list[dict[str, Any]]]]:
+        """Every reference with none of the ``closing`` events, in order of its first decision,
+        with its decisions, events and overrides (as ``find``, ``events`` and ``overrides`` give
+        them), read in three statements rather than three per reference."""
+        shut = (f"reference NOT IN (SELECT reference FROM event_codes WHERE event IN ({', '.join('?' * len(closing))}))",
+                list(closing))
+        decisions: dict[str, list[LoggedDecision]] = {}
+        for r in self.db.query(f"SELECT * FROM decisions WHERE {shut[0]} ORDER BY seq", shut[1]):
+            decisions.setdefault(r["reference"], []).append(self._row(r))
+        events: dict[str, list[dict[str, Any]]] = {}
+        for r in self.db.query(f"SELECT * FROM events WHERE {shut[0]} ORDER BY seq", shut[1]):
+            events.setdefault(r["reference"], []).append(self._event(r))
+        overrides: dict[str, list[dict[str, Any]]] = {}
+        for r in self.db.query("SELECT * FROM overrides ORDER BY seq"):
+            overrides.setdefault(r["reference"], []).append(self._override(r))
+        for reference, logged in decisions.items():
+            yield reference, logged, events.get(reference, []), overrides.get(reference, [])
 
     def has_event(self, reference: str, identity: str) -> bool:
         return any(True for _ in self.db.table("events").rows_where(
@@ -303,8 +329,7 @@ class DecisionLog:
 
     def overrides(self, reference: str | None = None) -> list[dict[str, Any]]:
         where = ("reference = ?", [reference]) if reference else (None, None)
-        return [{**r, "rules": json.loads(r["rules"])}
-                for r in self.db.table("overrides").rows_where(where[0], where[1], order_by="seq")]
+        return [self._override(r) for r in self.db.table("overrides").rows_where(where[0], where[1], order_by="seq")]
 
     def letters(self, reference: str) -> list[dict[str, Any]]:
         """Letters drafted for a reference, oldest first."""

@@ -21,7 +21,7 @@ from .hints import suggest
 from .models import Decision, Event
 from .ruleset import RuleSet
 from .store import DecisionLog, content_hash, open_log
-from .timeline import CaseState, build_state, deadlines, escalation_window, maximum_response, next_owed, warnings
+from .timeline import CLOSING_EVENTS, CaseState, build_state, deadlines, escalation_window, maximum_response, next_owed, warnings
 from .validation import decode, parse_event
 
 
@@ -251,8 +251,8 @@ def due(log: DecisionLog, rules: RuleSet, today: date, *, within: int | None = N
 
     clock = Clock(rules)
     out = []
-    for reference in log.references():
-        state = case_state(log, reference)
+    for reference, logged, events, overrides in log.open_cases(CLOSING_EVENTS):
+        state = build_state(logged, events, overrides)
         if procedure and state.decision.get("procedure") != procedure:
             continue
         step = next_owed(state, clock)
