@@ -566,6 +566,58 @@ def test_suppression(log_path: Path) -> None:
         assert "&lt;5" in text if fmt == "html" else "<5" in text
 
 
+def _table(parts: dict[str, list[int]]) -> Any:
+    """A Table of one year: each group's parts, its total, and a grand total of the groups."""
+    from triage.report import FinancialYear, Table
+
+    t = Table("t", "T", [FinancialYear(2024)])
+    totals = [t.total(g, "Total", [t.add(g, str(n), {2024: v}) for n, v in enumerate(vs)]) for g, vs in parts.items()]
+    t.total(None, "Grand total", totals)
+    return t
+
+
+def _shown(t: Any) -> list[Any]:
+    return [r["counts"]["2024/25"] for r in t.to_json(5)["rows"]]
+
+
+def test_secondary_suppression() -> None:
+    """A hidden count that a total would reveal takes the smallest other count in the sum with it
+    ([c]), up and down the sums, so no sum has exactly one hidden count."""
+    # 8 = 6 + 2 + 0: the 2 alone could be worked out, so the 6 is hidden too.
+    assert _shown(_table({"A": [6, 2, 0]})) == ["[c]", "<5", 0, 8, 8]
+    # two small counts hide each other; nothing more is needed
+    assert _shown(_table({"A": [6, 2, 1]})) == [6, "<5", "<5", 9, 9]
+    # A's total is small: at the grand total it is the only hidden count, so B's total goes, and then
+    # within B the smallest part (the first of equals).
+    assert _shown(_table({"A": [2, 1], "B": [6, 6]})) == ["<5", "<5", "<5", "[c]", 6, "[c]", 15]
+    # nothing to hide: nothing hidden
+    assert _shown(_table({"A": [0, 5]})) == [0, 5, 5, 5]
+
+
+def test_every_declared_sum_adds_up_and_hides_safely(log_path: Path) -> None:
+    """In every table of the report, each row declared a sum of others is their sum, in every year,
+    and with suppression no sum is left with a single hidden count it could reveal."""
+    from triage import report
+    from triage.ruleset import load_rules
+    from triage.store import DecisionLog
+
+    years = [report.FinancialYear(y) for y in (2024, 2023, 2022)]
+    for basis in ("received", "resolved"):
+        tables = report._Builder(DecisionLog(log_path), load_rules(RULES), years, basis).tables()
+        assert sum(len(t.sums) for t in tables) > 40
+        for t in tables:
+            for y in years:
+                values = [r["values"][y.start] for r in t.rows]
+                for total, parts in t.sums:
+                    assert values[total] == sum(values[i] for i in parts), (t.id, t.rows[total]["label"], y.label)
+                for below in (2, 3, 5, 10):
+                    hidden = t.hidden(y.start, below)
+                    for total, parts in t.sums:
+                        cells = [total, *parts]
+                        alone = sum(i in hidden for i in cells) == 1
+                        assert not alone or not [i for i in cells if i not in hidden and values[i]], (t.id, y.label)
+
+
 # ---------------------------------------------------------------------------- documents
 
 

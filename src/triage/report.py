@@ -93,29 +93,64 @@ def mean(total_days: int, count: int) -> float | None:
 
 
 class Table:
-    """One table being built: rows of counts by financial year, percentages of a base."""
+    """One table being built: rows of counts by financial year, percentages of a base, and
+    which rows are sums of others (so that suppression can hide what a total would reveal)."""
 
     def __init__(self, id_: str, title: str, years: list[FinancialYear], note: str | None = None) -> None:
         self.id, self.title, self.years, self.note = id_, title, years, note
         self.rows: list[dict[str, Any]] = []
+        self.sums: list[tuple[int, list[int]]] = []  # (total row, its part rows)
 
     def add(self, group: str | None, label: str, counts: dict[int, Any], base: dict[int, int] | None = None,
-            kind: str = "count") -> None:
-        """A row; ``base`` (totals by year) gives it percentages; kind "average" is never suppressed."""
+            kind: str = "count") -> int:
+        """A row (its index); ``base`` (totals by year) gives it percentages; kind "average" is never suppressed."""
         values = {y.start: counts.get(y.start, 0 if kind == "count" else None) for y in self.years}
         self.rows.append({"group": group, "label": label, "values": values, "base": base, "kind": kind})
+        return len(self.rows) - 1
+
+    def total(self, group: str | None, label: str, parts: list[int], base: Any = None) -> int:
+        """A row summing the ``parts`` rows; ``base="self"`` gives it 100% of itself."""
+        counts = _sum(*(self.rows[i]["values"] for i in parts))
+        row = self.add(group, label, counts, counts if base == "self" else base)
+        self.sums.append((row, list(parts)))
+        return row
+
+    def relate(self, total: int, parts: list[int]) -> None:
+        """Record that row ``total`` is the sum of the ``parts`` rows (added another way)."""
+        self.sums.append((total, list(parts)))
+
+    def hidden(self, year: int, below: int) -> dict[int, str]:
+        """The rows whose count is hidden in ``year``: counts from 1 to ``below`` - 1 as "<K"
+        (primary), and, wherever a sum would let one hidden count be worked out from the
+        others, the smallest other non-zero count in that sum as "[c]" (secondary), repeated
+        until no sum has a single hidden count."""
+        value = {i: r["values"][year] for i, r in enumerate(self.rows) if r["kind"] == "count"}
+        out = {i: f"<{below}" for i, v in value.items() if 0 < v < below}
+        changed = True
+        while changed:
+            changed = False
+            for total, parts in self.sums:
+                cells = [total, *parts]
+                if sum(i in out for i in cells) != 1:
+                    continue
+                shown = [i for i in cells if i not in out and value.get(i, 0) > 0]
+                if shown:
+                    out[min(shown, key=lambda i: (value[i], i))] = "[c]"
+                    changed = True
+        return out
 
     def to_json(self, suppress_below: int | None) -> dict[str, Any]:
+        hidden = {y.start: self.hidden(y.start, suppress_below) if suppress_below else {} for y in self.years}
         rows = []
-        for r in self.rows:
+        for n, r in enumerate(self.rows):
             counts: dict[str, Any] = {}
             percents: dict[str, str] = {}
             for y in self.years:
                 v = r["values"][y.start]
-                hidden = r["kind"] == "count" and suppress_below is not None and 0 < v < suppress_below
-                counts[y.label] = f"<{suppress_below}" if hidden else v
+                mark = hidden[y.start].get(n)
+                counts[y.label] = mark or v
                 if r["base"] is not None:
-                    percents[y.label] = "[c]" if hidden else percent(v, r["base"].get(y.start, 0))
+                    percents[y.label] = "[c]" if mark else percent(v, r["base"].get(y.start, 0))
             rows.append({"group": r["group"], "label": r["label"], "counts": counts, "percents": percents})
         out: dict[str, Any] = {"id": self.id, "title": self.title, "rows": rows}
         if self.note:
@@ -180,7 +215,8 @@ def build(log: Any, rules: Any, year: str | FinancialYear = "2024-25", years: in
     ]
     if suppress_below:
         notes.append(f"Counts from 1 to {suppress_below - 1} are shown as <{suppress_below}; "
-                     "their percentages as [c].")
+                     "their percentages as [c]. Where a total would let a hidden count be worked out, "
+                     "another count in the same sum is hidden too, shown as [c].")
     council = (getattr(rules, "council", None) or {}).get("council", {})
     return {
         "year": fy.label, "basis": basis, "years": [y.label for y in shown],

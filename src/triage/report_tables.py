@@ -66,21 +66,15 @@ def representations(b: Any) -> Table:
     """Seed 001 table 1: CSC and corporate complaints, refused, withdrawn; every other type."""
     t = b.table("representations", "Representations by type")
     s = b.refs.series("representations", label=lambda k: (k[1], k[2]))
-    grand: dict[int, int] = {}
+    totals = []
     for proc, group in (("statutory", "CSC representations"), ("corporate", "Corporate representations")):
-        parts = [s.get((cat, proc), {}) for cat in ("complaint", "refused", "withdrawn")]
-        for label, part in zip(("Complaint", "Refused", "Withdrawn"), parts):
-            t.add(group, label, part)
-        total = _sum(*parts)
-        t.add(group, "Total", total)
-        grand = _sum(grand, total)
-    other: dict[int, int] = {}
-    for label, types in OTHER_REPRESENTATIONS:
-        counts = _sum(*[v for (cat, _), v in s.items() if cat in types])
-        t.add("Other representations", label, counts)
-        other = _sum(other, counts)
-    t.add("Other representations", "Total other representations", other)
-    t.add(None, "Total representations", _sum(grand, other))
+        parts = [t.add(group, label, s.get((cat, proc), {}))
+                 for cat, label in (("complaint", "Complaint"), ("refused", "Refused"), ("withdrawn", "Withdrawn"))]
+        totals.append(t.total(group, "Total", parts))
+    other = [t.add("Other representations", label, _sum(*[v for (cat, _), v in s.items() if cat in types]))
+             for label, types in OTHER_REPRESENTATIONS]
+    totals.append(t.total("Other representations", "Total other representations", other))
+    t.total(None, "Total representations", totals)
     return t
 
 
@@ -88,10 +82,10 @@ def refusals(b: Any) -> Table:
     """Seed 000 table 1: refusals (deferrals included) by reason, at every stage."""
     t = b.table("refusals", "Complaint refusals by reason (all complaint stages)")
     s = b.refs.series("refusals", label=lambda k: (k[1], k[2]))
-    overall: dict[int, int] = {}
+    totals = []
     for proc, group, total_label in (("statutory", "Social Care Refusals", "Total social care refusals"),
                                      ("corporate", "Corporate Refusals", "Total corporate refusals")):
-        total: dict[int, int] = {}
+        parts = []
         reasons = REFUSAL_ORDER[proc] + [r for r in REFUSAL_EXTRA if r not in REFUSAL_ORDER[proc]]
         for reason in reasons:
             counts = s.get((proc, reason), {})
@@ -101,11 +95,9 @@ def refusals(b: Any) -> Table:
                 label = "Outside of Remit" if proc == "statutory" else "Out of Remit"
             else:
                 label = REFUSAL_LABELS.get(reason or "", "Reason not recorded")
-            t.add(group, label, counts)
-            total = _sum(total, counts)
-        t.add(group, total_label, total)
-        overall = _sum(overall, total)
-    t.add(None, "Total Refusals", overall)
+            parts.append(t.add(group, label, counts))
+        totals.append(t.total(group, total_label, parts))
+    t.total(None, "Total Refusals", totals)
     return t
 
 
@@ -157,11 +149,12 @@ def timescales(b: Any) -> Table:
             band[fy] = band.get(fy, 0) + count
             if extended and days <= (until_days if until_days is not None else m):
                 extension[fy] = extension.get(fy, 0) + count
-        t.add(group, "Total number of complaints", total)
-        t.add(group, f"in {n} working days", within, total)
+        answered = t.add(group, "Total number of complaints", total)
+        bands = [t.add(group, f"in {n} working days", within, total)]
         if m > n:
-            t.add(group, f"in between {n} and {m} working days", between, total)
-        t.add(group, f"in over {m} working days", over, total)
+            bands.append(t.add(group, f"in between {n} and {m} working days", between, total))
+        bands.append(t.add(group, f"in over {m} working days", over, total))
+        t.relate(answered, bands)
         t.add(group, "average time to complete (days)", {fy: mean(day_sum[fy], c) for fy, c in total.items()},
               kind="average")
         if not (proc == "statutory" and stage == 3):
@@ -195,9 +188,7 @@ def methods(b: Any, id_: str, title: str, order: list[str]) -> Table:
     labels = ordered(list(dict.fromkeys(b.tax.methods.values())), order)
     labels += [x for x in s if x not in labels]
     total = _sum(*s.values())
-    for label in labels:
-        t.add(None, label, s.get(label, {}), total)
-    t.add(None, "Total", total, total)
+    t.total(None, "Total", [t.add(None, label, s.get(label, {}), total) for label in labels], base="self")
     return t
 
 
@@ -214,13 +205,13 @@ def complainants(b: Any) -> Table:
         labels = groups.setdefault(entry["group"], [])
         if entry["label"] not in labels:
             labels.append(entry["label"])
+    every = []
     for group, labels in groups.items():
-        group_total = _sum(*[s.get((group, label), {}) for label in labels])
-        for label in labels:
-            t.add(group, label, s.get((group, label), {}), total)
+        rows = [t.add(group, label, s.get((group, label), {}), total) for label in labels]
         if labels != [group]:
-            t.add(group, RELATIONSHIP_TOTALS.get(group, f"Total {group}"), group_total, total)
-    t.add(None, "Total", total, total)
+            t.total(group, RELATIONSHIP_TOTALS.get(group, f"Total {group}"), rows, total)
+        every += rows
+    t.total(None, "Total", every, base="self")
     return t
 
 
@@ -232,9 +223,8 @@ def natures(b: Any, proc: str) -> Table:
     s = b.refs.series("natures", match=lambda k: k[1] == proc,
                       label=lambda k: "Blank Data" if k[2] is None else label_in(b.tax.natures, k[2], "Unknown"))
     total = _sum(*s.values())
-    for label in by_taxonomy(s, b.tax.natures):
-        t.add(None, label, s[label], total)
-    t.add(None, "Total", total, total)
+    t.total(None, "Total", [t.add(None, label, s[label], total) for label in by_taxonomy(s, b.tax.natures)],
+            base="self")
     return t
 
 
@@ -245,9 +235,8 @@ def services(b: Any, proc: str) -> Table:
     unknown = UNKNOWN_SERVICE[proc]
     s = b.refs.series("services", match=lambda k: k[1] == proc, label=lambda k: label_in(b.tax.services, k[2], unknown))
     total = _sum(*s.values())
-    for label in by_taxonomy(s, b.tax.services):
-        t.add(None, label, s[label], total)
-    t.add(None, "Total", total, total)
+    t.total(None, "Total", [t.add(None, label, s[label], total) for label in by_taxonomy(s, b.tax.services)],
+            base="self")
     return t
 
 
@@ -265,9 +254,8 @@ def outcomes(b: Any) -> Table:
                 cell = by.setdefault(finding if finding in FINDINGS else "no_finding", {})
                 cell[fy] = cell.get(fy, 0) + count
         total = _sum(*by.values())
-        for code, label in FINDINGS.items():
-            t.add(group, label, by.get(code, {}), total)
-        t.add(group, "Total", total, total)
+        t.total(group, "Total", [t.add(group, label, by.get(code, {}), total) for code, label in FINDINGS.items()],
+                base="self")
     return t
 
 
@@ -282,14 +270,13 @@ def actual_outcomes(b: Any) -> Table:
         cell[fy] = cell.get(fy, 0) + count
     order = {label: i for i, label in enumerate(b.tax.actual_outcomes.labels())}
     labels = sorted({label for _, label in by}, key=lambda x: (order.get(x, len(order)), x))
+    placed: dict[str, list[int]] = {}  # each group's rows, its total last
     for group, procs in (("Social Care Stage 1", ("statutory",)), ("Corporate Stage 1", ("corporate",)),
                          ("Total", ("statutory", "corporate"))):
-        total: dict[int, int] = {}
-        for label in labels:
-            counts = _sum(*[by.get((p, label), {}) for p in procs])
-            t.add(group, label, counts)
-            total = _sum(total, counts)
-        t.add(group, "Total", total)
+        placed[group] = [t.add(group, label, _sum(*[by.get((p, label), {}) for p in procs])) for label in labels]
+        placed[group].append(t.total(group, "Total", placed[group]))
+    for social_care, corporate, both in zip(placed["Social Care Stage 1"], placed["Corporate Stage 1"], placed["Total"]):
+        t.relate(both, [social_care, corporate])
     return t
 
 
@@ -301,12 +288,11 @@ def lgsco(b: Any) -> Table:
     refs = b.lgsco.series("lgsco_referral", label=lambda k: k[1])
     decisions = b.lgsco.series("lgsco_decision", label=lambda k: label_in(b.tax.lgsco_outcomes, k[1], "Outcome not recognised"))
     group = "LGSCO Referrals Received"
-    t.add(group, "Number of referrals received by CSCT from LGSCO in period", _sum(*refs.values()))
-    t.add(group, "Number of final decisions received from LGSCO in period", _sum(*decisions.values()))
-    for code, label in LGSCO_TYPES:
-        t.add("Type of LGSCO referral", label, refs.get(code, {}))
-    for label in b.tax.lgsco_outcomes.labels() + [x for x in decisions if x not in b.tax.lgsco_outcomes.labels()]:
-        t.add("Outcome", label, decisions.get(label, {}))
+    referrals = t.add(group, "Number of referrals received by CSCT from LGSCO in period", _sum(*refs.values()))
+    finals = t.add(group, "Number of final decisions received from LGSCO in period", _sum(*decisions.values()))
+    t.relate(referrals, [t.add("Type of LGSCO referral", label, refs.get(code, {})) for code, label in LGSCO_TYPES])
+    t.relate(finals, [t.add("Outcome", label, decisions.get(label, {})) for label in
+                      b.tax.lgsco_outcomes.labels() + [x for x in decisions if x not in b.tax.lgsco_outcomes.labels()]])
     t.add("Outcome", "Awaiting outcome", b.lgsco.series("awaiting", label=lambda k: "x").get("x", {}))
     return t
 
@@ -330,7 +316,5 @@ def equality(b: Any, id_: str) -> Table:
     t = b.table(id_, title, ALL_COMPLAINTS + " Free-text answers are matched to this list; others are counted "
                 "as Not recognised; no answer as Not Stated.")
     s = b.refs.series(id_, label=lambda k: equality_label(k[1], labels))
-    for label in labels + ([x for x in s if x not in labels]):
-        t.add(None, label, s.get(label, {}))
-    t.add(None, "Total", _sum(*s.values()))
+    t.total(None, "Total", [t.add(None, label, s.get(label, {})) for label in labels + [x for x in s if x not in labels]])
     return t
