@@ -149,6 +149,28 @@ def test_letters_command_rerenders_same_text(run: Any, db: Path, tmp_path: Path)
     assert missing.code == 2
 
 
+def test_letters_follow_a_managers_override(run: Any, tmp_path: Path) -> None:
+    """After a manager overrides the decision, `triage letters REF` drafts what the overridden
+    decision calls for (the rules run again with the new values held), and says so; a refusal
+    with no reason is sent back to be completed, with nothing drafted."""
+    run("assess", str(EXAMPLES / "officer-sufficient-interest-grandparent.json"))
+    before = run("letters", "CS-2025-00298", "--out", str(tmp_path / "before"))
+    assert before.code == 0 and (tmp_path / "before" / "CS-2025-00298-ack_holding.txt").exists()
+    assert run("override", "CS-2025-00298", "--field", "disposition", "--to", "refused", "--reason",
+               "No involvement with the child", "--by", "A Manager").code == 0
+    half = run("letters", "CS-2025-00298", "--out", str(tmp_path / "half"))
+    assert half.code == 2 and "override the reason too" in half.err and not (tmp_path / "half").exists()
+    assert run("override", "CS-2025-00298", "--field", "reason", "--to", "no_parental_responsibility", "--reason",
+               "No parental responsibility or sufficient interest", "--by", "A Manager").code == 0
+    after = run("letters", "CS-2025-00298", "--out", str(tmp_path / "after"))
+    assert after.code == 0, after.err
+    assert "as overridden: disposition officer_decision_required -> refused (by A Manager)" in after.err
+    assert sorted(p.name for p in (tmp_path / "after").glob("*.txt")) == [
+        "CS-2025-00298-refusal_no_parental_responsibility.txt"]
+    text = (tmp_path / "after" / "CS-2025-00298-refusal_no_parental_responsibility.txt").read_text()
+    assert "parental responsibility" in text
+
+
 def test_rules_check_catches_unknown_field_in_template(run: Any, tmp_path: Path) -> None:
     """A template naming a field the case does not have fails `rules check` with its line."""
     shutil.copytree(RULES, tmp_path / "rules")

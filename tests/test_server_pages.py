@@ -235,6 +235,24 @@ def test_an_override_is_recorded_with_the_manager_s_name(manager: Any, site: Sit
     assert "disposition: accepted &rarr; refused <span class=\"by\">(by Jo Manager)</span>" in log
 
 
+def test_the_letters_follow_an_override(manager: Any) -> None:
+    """After an override the case page and the letter links give the letters the overridden
+    decision calls for; a refusal still without a reason says what to do, and drafts nothing."""
+    def override(field: str, to: str) -> Any:
+        page = manager.get("/cases/CS-2025-00017")
+        return manager.post("/cases/CS-2025-00017/override", data={
+            "field": field, "to": to, "reason": "Matter is before the court", "csrf_token": csrf_token(page.text)})
+
+    assert "/cases/CS-2025-00017/letters/ack_statutory_stage1" in manager.get("/cases/CS-2025-00017").text
+    half = override("disposition", "deferred").text
+    assert "The drafts could not be produced" in half and "override the reason too" in half
+    assert "/letters/ack_statutory_stage1" not in half
+    page = override("reason", "court_proceedings").text
+    assert "/cases/CS-2025-00017/letters/deferral" in page
+    assert "/letters/ack_statutory_stage1" not in page
+    assert manager.get("/cases/CS-2025-00017/letters/ack_statutory_stage1").status_code == 404
+
+
 def test_an_override_needs_a_reason(manager: Any, site: Site) -> None:
     """Without a reason the form comes back (422) with the error by the field, and nothing is recorded."""
     page = manager.get("/cases/CS-2025-00017")

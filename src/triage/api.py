@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .assessment import Decider, assign_reference
-from .errors import InputError, Problem, TriageError, error_json
+from .errors import InputError, Problem, RuleError, TriageError, UsageError, error_json
 from .models import Decision, Representation
 from .ruleset import RuleSet, load_rules
 from .store import DecisionLog, open_log
@@ -94,6 +94,33 @@ def draft_letters(decision: Decision | dict[str, Any], representation: Represent
     wanted = templates if templates is not None else [x["template"] for x in decision.letters]
     context = d.letters.context(representation.model_dump(mode="python"), decision.model_dump(mode="python"), d.rules)
     return [d.letters.render(t, context) for t in wanted]
+
+
+def as_overridden(decision: dict[str, Any], representation: dict[str, Any], overrides: list[dict[str, Any]], *,
+                  rules: RuleSet | str | Path | None = None) -> dict[str, Any]:
+    """A logged decision as a manager's overrides of it leave it: the rules run again on its
+    input with the overridden values held, so that what follows from them (the letters, the
+    deadlines) follows too. Its id, time and ruleset stay the original's. Unchanged when no
+    override names it."""
+    mine = [o for o in overrides if o["decision_id"] == decision["decision_id"]]
+    if not mine:
+        return decision
+    d = decider(rules)
+    forced: dict[str, Any] = {}
+    for o in mine:  # oldest first: the latest override of a field wins
+        value = o["to_value"]
+        forced[o["field"]] = int(value) if o["field"] == "stage" and value is not None else value
+    rep = parse_representation(representation, d.rules)
+    try:
+        redone = d.decide(rep, decision["reference"], forced=forced).model_dump(mode="json")
+    except RuleError as exc:
+        if forced.get("disposition") in ("refused", "deferred") and "reason" not in forced:
+            raise UsageError(f"{decision['decision_id']} was overridden to {forced['disposition']} without a reason; "
+                             f"override the reason too (triage override {decision['reference']} --field reason "
+                             "--to REASON ...)") from None
+        raise UsageError(f"{decision['decision_id']} cannot be re-decided with its overrides: {exc}") from None
+    keep = ("decision_id", "assessed_at", "ruleset")
+    return {**redone, **{k: decision[k] for k in keep if k in decision}}
 
 
 def write_letters(drafts: list[Any], out_dir: str | Path, reference: str, *, decision_id: str | None = None,

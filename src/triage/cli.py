@@ -359,7 +359,8 @@ def override(obj: Context, ref: str, field: str, to: str, reason: str, by: str) 
               help="Draft this template instead of the decision's own (e.g. extension_notice); repeatable.")
 @click.pass_obj
 def letters(obj: Context, ref: str, out_dir: str, templates: tuple[str, ...]) -> None:
-    """Re-draft the letters of a logged decision (the latest on REF, or one by id)."""
+    """Re-draft the letters of a logged decision (the latest on REF, or one by id), as a
+    manager's overrides of it leave it."""
     from . import api
     store = obj.log()
     row = store.get(ref) if ref.startswith("d-") and ref[2:].isdigit() else store.history(ref)[-1]
@@ -367,8 +368,12 @@ def letters(obj: Context, ref: str, out_dir: str, templates: tuple[str, ...]) ->
     if row.decision["ruleset"] != ruleset.hash:
         click.echo(f"warning: {row.decision['decision_id']} was decided with ruleset {row.decision['ruleset'][:19]}…; "
                    f"the templates have changed since, so the text may differ", err=True)
-    drafts = api.draft_letters(row.decision, row.representation, rules=ruleset,
-                               templates=list(templates) or None)
+    overrides = [o for o in store.overrides(row.decision["reference"]) if o["decision_id"] == row.decision["decision_id"]]
+    decision = api.as_overridden(row.decision, row.representation, overrides, rules=ruleset)
+    for o in overrides:
+        click.echo(f"drafting for the decision as overridden: {o['field']} {o['from_value']} -> {o['to_value']} "
+                   f"(by {o['by']})", err=True)
+    drafts = api.draft_letters(decision, row.representation, rules=ruleset, templates=list(templates) or None)
     if not drafts:
         raise UsageError(f"{row.decision['decision_id']} calls for no letters; name one with --template")
     for path in api.write_letters(drafts, out_dir, row.decision["reference"], decision_id=row.decision["decision_id"],

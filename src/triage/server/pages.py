@@ -265,11 +265,13 @@ class Pages:
         reference, template = request.path_params["reference"], request.path_params["template"]
 
         def draft() -> Any:
-            latest = self.backend.log().history(reference)[-1]
-            if template not in [x["template"] for x in latest.decision.get("letters", [])]:
+            log = self.backend.log()
+            latest = log.history(reference)[-1]
+            current = api.as_overridden(latest.decision, latest.representation, log.overrides(reference),
+                                        rules=self.backend.rules)
+            if template not in [x["template"] for x in current.get("letters", [])]:
                 raise NotFoundError(f"{latest.decision['decision_id']} calls for no letter {template!r}")
-            return api.draft_letters(latest.decision, latest.representation, rules=self.backend.rules,
-                                     templates=[template])[0]
+            return api.draft_letters(current, latest.representation, rules=self.backend.rules, templates=[template])[0]
 
         try:
             found = await self.backend.read(draft)

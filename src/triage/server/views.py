@@ -28,14 +28,15 @@ def case_view(log: DecisionLog, rules: RuleSet, reference: str, today: date) -> 
     latest = history[-1]
     drafts: list[Any] = []
     letter_error = letter_warning = None
-    if latest.decision.get("letters"):
-        try:
-            drafts = api.draft_letters(latest.decision, latest.representation, rules=rules)
-        except TriageError as exc:
-            letter_error = str(exc)
-        if latest.decision["ruleset"] != rules.hash:
-            letter_warning = (f"{latest.decision['decision_id']} was decided with an earlier ruleset; the "
-                              "templates have changed since, so the text may differ from the letters sent")
+    try:  # the letters as the manager's overrides leave the decision
+        current = api.as_overridden(latest.decision, latest.representation, report["overrides"], rules=rules)
+        if current.get("letters"):
+            drafts = api.draft_letters(current, latest.representation, rules=rules)
+    except TriageError as exc:
+        letter_error = str(exc)
+    if drafts and latest.decision["ruleset"] != rules.hash:
+        letter_warning = (f"{latest.decision['decision_id']} was decided with an earlier ruleset; the "
+                          "templates have changed since, so the text may differ from the letters sent")
     timeline = [(x["for_date"], f"Decision {x['decision_id']}: {words(x['disposition'])}"
                  + (f" ({words(x['reason'])})" if x.get("reason") else "")
                  + (f" at stage {x['stage']}" if x.get("stage") else "")) for x in report["decisions"]]
