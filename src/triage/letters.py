@@ -69,16 +69,26 @@ def long_date(value: Any) -> str:
     return f"{value:%A} {value.day} {value:%B %Y}"
 
 
-def _env(directory: Path, autoescape: bool) -> Any:
-    # Lazy: deciding a case lists its letters without paying for Jinja's import.
-    from jinja2 import FileSystemLoader, StrictUndefined
+def environment(directory: Path, *, autoescape: bool, sandboxed: bool = True,
+                keep_trailing_newline: bool = False) -> Any:
+    """A Jinja environment over the templates in ``directory``: the one place the project builds
+    one (letters, the annual report and the managers' pages use it). Sandboxed, with unknown
+    names an error, for templates a council edits (letters, the report); the web pages are the
+    project's own code and may leave a name undefined. ``long_date`` is a filter in all.
+
+    Imported lazily: deciding a case lists its letters without paying for Jinja's import."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, Undefined
     from jinja2.sandbox import SandboxedEnvironment
 
-    env = SandboxedEnvironment(loader=FileSystemLoader(str(directory)), undefined=StrictUndefined,
-                               autoescape=autoescape, trim_blocks=True, lstrip_blocks=True,
-                               keep_trailing_newline=True)
+    kind = SandboxedEnvironment if sandboxed else Environment
+    env = kind(loader=FileSystemLoader(str(directory)), autoescape=autoescape, trim_blocks=True, lstrip_blocks=True,
+               keep_trailing_newline=keep_trailing_newline, undefined=StrictUndefined if sandboxed else Undefined)
     env.filters["long_date"] = long_date
     return env
+
+
+def _env(directory: Path, autoescape: bool) -> Any:
+    return environment(directory, autoescape=autoescape, keep_trailing_newline=True)
 
 
 def _line_of(exc: BaseException) -> int | None:

@@ -181,12 +181,10 @@ def templates_dir(rules: Any = None) -> Path:
 
 
 def _environment(directory: Path) -> Any:
-    # Lazy: only the HTML report pays for Jinja's import. Autoescaped and sandboxed, like the letters.
-    from jinja2 import FileSystemLoader, StrictUndefined
-    from jinja2.sandbox import SandboxedEnvironment
+    """Autoescaped and sandboxed, like the letters (a council may edit the report's template)."""
+    from .letters import environment
 
-    env = SandboxedEnvironment(loader=FileSystemLoader(str(directory)), undefined=StrictUndefined, autoescape=True,
-                               trim_blocks=True, lstrip_blocks=True)
+    env = environment(directory, autoescape=True)
     env.filters["cell"] = cell
     return env
 

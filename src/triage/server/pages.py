@@ -53,9 +53,9 @@ def _groupby_ordered(rows: list[dict[str, Any]], key: str) -> list[tuple[Any, li
 
 
 def _environment() -> Any:
-    from jinja2 import Environment, FileSystemLoader
     from markupsafe import Markup, escape
 
+    from ..letters import environment
     from ..render import DEADLINE_LABELS, long_date
 
     def describe(errors: list[Problem], name: str, hint: str | None = None) -> Markup:
@@ -66,8 +66,7 @@ def _environment() -> Any:
         out = f' aria-describedby="{escape(" ".join(ids))}"' if ids else ""
         return Markup(out + (' aria-invalid="true"' if invalid else ""))
 
-    env = Environment(loader=FileSystemLoader(str(WEB_TEMPLATES)), autoescape=True,
-                      trim_blocks=True, lstrip_blocks=True)
+    env = environment(WEB_TEMPLATES, autoescape=True, sandboxed=False)
     env.filters.update(words=words, long_date=long_date, field_id=_field_id, groupby_ordered=_groupby_ordered)
     env.globals.update(describe=describe, vocab=vocab, deadline_labels=DEADLINE_LABELS)
     return env
