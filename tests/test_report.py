@@ -830,11 +830,11 @@ def test_second_statement_in_a_process_gives_the_same_report(
     import stat
     import sys
 
-    from triage import report
+    from triage import report, report_worker
     from triage.ruleset import load_rules
     from triage.store import DecisionLog
 
-    monkeypatch.setattr(report, "PROCESS_FROM", 0)
+    monkeypatch.setattr(report_worker, "PROCESS_FROM", 0)
     if python == "missing":
         monkeypatch.setattr(sys, "executable", str(tmp_path / "no-such-python"))
     elif python == "failing":
@@ -843,8 +843,8 @@ def test_second_statement_in_a_process_gives_the_same_report(
         fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
         monkeypatch.setattr(sys, "executable", str(fake))
     calls: list[str] = []
-    real_query = report._query
-    monkeypatch.setattr(report, "_query", lambda *a: calls.append("here") or real_query(*a))
+    real_query = report_worker.query
+    monkeypatch.setattr(report_worker, "query", lambda *a: calls.append("here") or real_query(*a))
     for basis in ("received", "resolved"):
         assert report.build(DecisionLog(log_path), load_rules(RULES), year="2024-25", basis=basis) == reports[basis]
     assert calls == ([] if python == "real" else ["here", "here"])

@@ -16,16 +16,12 @@ from __future__ import annotations
 
 import json
 import re
-import os
-import subprocess
-import sys
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from . import report_sql
+from . import report_sql, report_worker
 from .errors import UsageError
 
 STAGE_TABLES = ("timescales", "outcomes", "actual_outcomes", "escalations", "awaiting")
@@ -237,8 +233,8 @@ class _Builder:
         start, end = years[-1].first.isoformat(), years[0].last.isoformat()
         self.refs, self.stages, self.lgsco = Counts(), Counts(), Counts()
         stage_params = {"start": start, "end": end, **self._stage_params()}
-        ref_rows, stage_rows = _both(log, (report_sql.per_reference(basis), {"start": start, "end": end}),
-                                     (report_sql.per_stage(basis), stage_params))
+        ref_rows, stage_rows = report_worker.both(log, (report_sql.per_reference(basis), {"start": start, "end": end}),
+                                                  (report_sql.per_stage(basis), stage_params))
         for r in ref_rows:
             self.refs.add(r["t"], (r["fy"], r["a"], r["b"]), r["n"])
         for r in stage_rows:
@@ -271,59 +267,6 @@ class _Builder:
 
     def table(self, id_: str, title: str, note: str | None = None) -> Table:
         return Table(id_, title, self.years, note)
-
-
-# From this many decisions the second statement runs in a Python process of its own rather
-# than a thread: two statements in one process contend (SQLite's allocator and Python share
-# locks) and took 8.6 s together on a million decisions against 6.6 s in two processes;
-# starting the process costs about 0.15 s, more than a small log's whole report.
-PROCESS_FROM = 100_000
-
-
-def _both(log: Any, first: tuple[str, dict[str, Any]], second: tuple[str, dict[str, Any]]) -> tuple[list[Any], list[Any]]:
-    """Run two independent read-only statements at once when the log is a file, the second
-    on a read connection of its own, so that the two use both cores of a small server."""
-    from .store import DecisionLog
-
-    path = Path(str(getattr(log, "path", "")))
-    if not isinstance(log, DecisionLog) or not path.is_file():
-        return list(log.query(*first)), list(log.query(*second))
-    size = next(iter(log.query("SELECT coalesce(max(seq), 0) AS n FROM decision_codes")))["n"]
-    run = _in_process if size >= PROCESS_FROM else _query
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        later = pool.submit(run, str(path), *second)
-        rows = list(log.query(*first))
-        return rows, later.result()
-
-
-def _query(path: str, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    """One read-only statement on a connection of its own (a connection belongs to the thread
-    that opened it)."""
-    from .store import DecisionLog
-
-    reader = DecisionLog(path)
-    try:
-        return list(reader.query(sql, params))
-    finally:
-        reader.close()
-
-
-def _in_process(path: str, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    """``_query`` in a new Python process (``python -m triage.report_worker``: the statement
-    in and the rows out as JSON on its pipes; not multiprocessing, which would re-run the
-    caller's main script). Runs ``_query`` here instead if the process fails."""
-    package_root = str(Path(__file__).resolve().parent.parent)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
-    request = json.dumps({"path": path, "sql": sql, "params": params})
-    try:
-        done = subprocess.run([sys.executable, "-m", "triage.report_worker"], input=request, env=env,
-                              capture_output=True, text=True, check=False)
-    except OSError:
-        return _query(path, sql, params)
-    if done.returncode != 0:  # run here: the same statement gives the same error, if it is the cause
-        return _query(path, sql, params)
-    rows: list[dict[str, Any]] = json.loads(done.stdout)
-    return rows
 
 
 def _working_day_index(clock: Any, lo: date, hi: date) -> dict[str, list[int]]:
