@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import RULES, case_with
 
@@ -592,6 +594,23 @@ def test_secondary_suppression() -> None:
     assert _shown(_table({"A": [2, 1], "B": [6, 6]})) == ["<5", "<5", "<5", "[c]", 6, "[c]", 15]
     # nothing to hide: nothing hidden
     assert _shown(_table({"A": [0, 5]})) == [0, 5, 5, 5]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from("ABCD"), st.lists(st.integers(0, 12), min_size=1, max_size=5), min_size=1),
+       st.integers(2, 10))
+def test_suppression_never_leaves_a_count_to_work_out(parts: dict[str, list[int]], below: int) -> None:
+    """For any two-level table: every count from 1 to K-1 is hidden, no 0 is, and no sum is left
+    with exactly one hidden count while another non-zero count could be hidden with it."""
+    t = _table(parts)
+    values = [r["values"][2024] for r in t.rows]
+    hidden = t.hidden(2024, below)
+    assert {i for i, v in enumerate(values) if 0 < v < below} <= set(hidden)
+    assert all(values[i] > 0 for i in hidden)
+    for total, cells in t.sums:
+        group = [total, *cells]
+        if sum(i in hidden for i in group) == 1:
+            assert not [i for i in group if i not in hidden and values[i]]
 
 
 def test_every_declared_sum_adds_up_and_hides_safely(log_path: Path) -> None:
