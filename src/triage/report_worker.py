@@ -32,11 +32,41 @@ def both(log: Any, first: tuple[str, dict[str, Any]], second: tuple[str, dict[st
     if not isinstance(log, DecisionLog) or not path.is_file():
         return list(log.query(*first)), list(log.query(*second))
     size = next(iter(log.query("SELECT coalesce(max(seq), 0) AS n FROM decision_codes")))["n"]
+    if size >= PROCESS_FROM:
+        warm(str(path), size)
     run = in_process if size >= PROCESS_FROM else query
     with ThreadPoolExecutor(max_workers=1) as pool:
         later = pool.submit(run, str(path), *second)
         rows = list(log.query(*first))
         return rows, later.result()
+
+
+# How many readers read the report's tables into the page cache at once.
+READERS = 16
+
+
+def warm(path: str, size: int) -> None:
+    """Read the tables the report's statements use (the code tables and the reference index)
+    with many readers at once, so that on a cold page cache the disk serves them in parallel.
+
+    A log is appended to, so each table's pages lie scattered through the file, and one
+    statement reads them one at a time: on the 2-core VM, 204 MB of ``decision_codes`` took
+    3.2 s from a cold cache with one reader and 0.8 s with sixteen. On a warm cache this costs
+    one quick pass over the narrow tables. Key ranges for the tables stored by reference are
+    cut at the references of evenly spaced decisions."""
+    step = size // READERS + 1
+    seqs = [(n * step, (n + 1) * step - 1) for n in range(READERS)]
+    with ThreadPoolExecutor(max_workers=READERS) as pool:
+        cuts = pool.map(lambda n: query(path, "SELECT reference FROM decisions WHERE seq >= :s ORDER BY seq LIMIT 1",
+                                        {"s": n * step}), range(1, READERS))
+        bounds = sorted({rows[0]["reference"] for rows in cuts if rows})
+        keys = [{"lo": lo, "hi": hi} for lo, hi in zip([""] + bounds, bounds + ["\U0010ffff"])]
+        jobs = ([("SELECT count(*) AS n FROM decision_codes WHERE seq BETWEEN :lo AND :hi", {"lo": lo, "hi": hi})
+                 for lo, hi in seqs]
+                + [("SELECT count(*) AS n FROM event_codes WHERE reference >= :lo AND reference < :hi", k) for k in keys]
+                + [("SELECT count(*) AS n FROM decisions INDEXED BY idx_decisions_reference "
+                    "WHERE reference >= :lo AND reference < :hi", k) for k in keys])
+        list(pool.map(lambda job: query(path, *job), jobs))
 
 
 def query(path: str, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
