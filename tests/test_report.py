@@ -855,6 +855,7 @@ def test_second_statement_in_a_process_gives_the_same_report(
     from triage.store import DecisionLog
 
     monkeypatch.setattr(report_worker, "PROCESS_FROM", 0)
+    monkeypatch.setattr(report_worker, "_in_cache", lambda log, size: False)  # as if read from disk
     if python == "missing":
         monkeypatch.setattr(sys, "executable", str(tmp_path / "no-such-python"))
     elif python == "failing":
@@ -870,6 +871,16 @@ def test_second_statement_in_a_process_gives_the_same_report(
     here = [sql for sql in calls if sql in (report_sql.per_stage("received"), report_sql.per_stage("resolved"))]
     assert len(here) == (0 if python == "real" else 2)
     assert len(calls) - len(here) > 2 * report_worker.READERS  # the warm-up, before each report
+
+
+def test_the_page_cache_probe_reads_the_log(log_path: Path) -> None:
+    """The probe deciding whether to warm the cache runs on any log and answers yes or no (its
+    answer depends on the disk's speed, so only its form is pinned here)."""
+    from triage import report_worker
+    from triage.store import DecisionLog
+
+    log = DecisionLog(log_path)
+    assert report_worker._in_cache(log, log.count()) in (True, False)
 
 
 def test_worker_runs_a_statement(log_path: Path) -> None:
