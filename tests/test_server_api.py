@@ -300,8 +300,9 @@ def test_an_unknown_case_is_404_with_a_suggestion(client: Any, site: Site) -> No
     assert r.status_code == 404
     (error,) = r.json()["errors"]
     assert error["field"] == "reference"
-    assert error["message"].startswith("no case with reference 'CS-2025-0017'")
+    assert error["message"].startswith(f"no case with reference 'CS-2025-0017' in {Path(site.db).name};")
     assert error["message"].endswith("did you mean 'CS-2025-00017'?")
+    assert str(Path(site.db).parent) not in r.text  # the server's folders are not shown
 
 
 def test_due_lists_what_is_owed(client: Any, site: Site) -> None:

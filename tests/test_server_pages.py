@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -199,11 +200,12 @@ def test_a_case_shows_the_officer_question(manager: Any) -> None:
             "the complaint considered?") in text.replace("&#39;", "'")
 
 
-def test_an_unknown_case_is_404(manager: Any) -> None:
-    """An unknown reference is a 404 page with the nearest references."""
+def test_an_unknown_case_is_404(manager: Any, site: Site) -> None:
+    """An unknown reference is a 404 page with the nearest references, and not the server's folders."""
     r = manager.get("/cases/CS-2025-0017")
     assert r.status_code == 404
     assert "no such case" in r.text.lower() and "&#39;CS-2025-00017&#39;?" in r.text
+    assert str(Path(site.db).parent) not in r.text
 
 
 def test_the_printable_letter_is_the_draft(manager: Any) -> None:

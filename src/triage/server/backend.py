@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ..errors import TriageError
 from ..ruleset import RuleSet, load_rules
 from ..store import DecisionLog
 from .tables import ServerTables
@@ -70,12 +71,26 @@ class Backend:
     async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn`` on the writer thread (one write at a time in this process)."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._writer, functools.partial(fn, *args, **kwargs))
+        return await loop.run_in_executor(self._writer, functools.partial(self._run, fn, *args, **kwargs))
 
     async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn`` on a reader thread."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._readers, functools.partial(fn, *args, **kwargs))
+        return await loop.run_in_executor(self._readers, functools.partial(self._run, fn, *args, **kwargs))
+
+    def _run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``fn``, with the log's place on the server's disk taken out of the library's
+        messages (the CLI's user wants the path; an API client or a browser should not see
+        the server's folders): only the file's name is left."""
+        try:
+            return fn(*args, **kwargs)
+        except TriageError as exc:
+            if type(exc).lines is TriageError.lines:  # a message-only error (input errors name fields)
+                text = str(exc)
+                for place in sorted({str(self.db_path.resolve()), str(self.db_path)}, key=len, reverse=True):
+                    text = text.replace(place, self.db_path.name)
+                exc.args = (text,)
+            raise
 
     def close(self) -> None:
         """Finish queued work and stop the threads; each thread's connection is closed
