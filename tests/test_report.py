@@ -709,6 +709,26 @@ def test_html_is_self_contained(reports: dict[str, Any]) -> None:
     assert "Headline figures" in html and "Total representations" in html
 
 
+def test_charts_never_draw_a_hidden_count(log_path: Path) -> None:
+    """With suppression, a share bar with a hidden part is not drawn and says so, the mix bars end
+    with the total as the table prints it, and no segment stands for a hidden count."""
+    from triage import report
+    from triage.report_charts import HIDDEN, charts
+    from triage.ruleset import load_rules
+    from triage.store import DecisionLog
+
+    r = report.build(DecisionLog(log_path), load_rules(RULES), year="2024-25", suppress_below=3)
+    drawn = {c["title"]: c for c in charts(r)}
+    totals = next(t for t in r["tables"] if t["id"] == "representations")["rows"][-1]["counts"]
+    assert [b["value"] for b in drawn["Representation mix by year"]["bars"]] == [str(totals[y]) for y in YEARS]
+    assert totals["2022/23"] == "<3"
+    times = drawn["Social care stage 1: response times by year"]["bars"]
+    assert all(b["value"] == HIDDEN and not b["segments"] for b in times)
+    for chart in drawn.values():
+        for bar in chart["bars"]:
+            assert all("<" not in s["title"] and "[c]" not in s["title"] for s in bar["segments"])
+
+
 def test_html_escapes_labels(reports: dict[str, Any]) -> None:
     """Labels are escaped (autoescape): a council's label with markup shows as text."""
     from triage import report

@@ -2,7 +2,8 @@
 
 This module only computes geometry (bars, segments, legend) from the report's JSON; the
 template writes the SVG elements, so every label passes Jinja's autoescaping. Suppressed
-counts ("<5") are not drawn (treated as 0), so a chart never reveals a suppressed number.
+counts ("<5", "[c]") are never drawn, so a chart never reveals a suppressed number; a bar
+with a hidden part says so rather than showing a share or a total that leaves it out.
 """
 
 from __future__ import annotations
@@ -14,7 +15,13 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 WIDTH, LABEL_W, BAR_H, GAP, TOP = 640, 170, 22, 10, 8
 
 
-def _num(value: Any) -> int:
+HIDDEN = "small numbers not shown"
+
+
+def _num(value: Any) -> int | None:
+    """A count to draw: 0 where nothing was counted, None where the count is suppressed."""
+    if isinstance(value, str):
+        return None
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
@@ -25,16 +32,20 @@ def _row(report: dict[str, Any], table: str, group: str | None, label: str) -> d
     return None
 
 
-def stacked(title: str, rows: list[tuple[str, list[tuple[str, int]]]], *, share: bool, unit: str = "",
-            palette: list[str] = PALETTE) -> dict[str, Any]:
+def stacked(title: str, rows: list[tuple[str, list[tuple[str, int | None]]]], *, share: bool, unit: str = "",
+            palette: list[str] = PALETTE, ends: dict[str, str] | None = None) -> dict[str, Any]:
     """Horizontal bars, one per row, each made of segments (a series each); ``share``
-    scales every bar to 100%, else all bars share one scale."""
+    scales every bar to 100%, else all bars share one scale. A part that is None is hidden:
+    a share bar with one is not drawn; other bars draw the parts shown. ``ends`` gives the
+    text at the end of a bar (its total as the table prints it), else the sum drawn."""
     series = list(dict.fromkeys(name for _, parts in rows for name, _ in parts))
     colour = {name: palette[i % len(palette)] for i, name in enumerate(series)}
     plot_w = WIDTH - LABEL_W - 60
-    biggest = max([sum(v for _, v in parts) for _, parts in rows] + [1])
+    biggest = max([sum(v or 0 for _, v in parts) for _, parts in rows] + [1])
     bars = []
-    for i, (label, parts) in enumerate(rows):
+    for i, (label, shown) in enumerate(rows):
+        hidden = any(v is None for _, v in shown)
+        parts = [] if hidden and share else [(name, v) for name, v in shown if v is not None]
         total = sum(v for _, v in parts)
         scale = plot_w / (total if share else biggest) if total else 0
         x, segments = float(LABEL_W), []
@@ -48,7 +59,12 @@ def stacked(title: str, rows: list[tuple[str, list[tuple[str, int]]]], *, share:
                              "text": f"{pct}%" if share and w > 28 else ""})
             x += w
         y = TOP + i * (BAR_H + GAP)
-        total_text = f"{total}{unit}" if not share else "" if total else "none"
+        if hidden and share:
+            total_text = HIDDEN
+        elif ends and label in ends:
+            total_text = ends[label]
+        else:
+            total_text = f"{total}{unit}" if not share else "" if total else "none"
         bars.append({"label": label, "y": y, "ty": y + BAR_H / 2 + 4, "segments": segments,
                      "end_x": round(x + 6, 1), "value": total_text})
     legend, lx = [], float(LABEL_W)
@@ -75,14 +91,19 @@ def charts(report: dict[str, Any]) -> list[dict[str, Any]]:
                  ("Case concern", "Other representations", "Local Response / case concern"),
                  ("Ad hoc", "Other representations", "Ad hoc"),
                  ("Call back", "Other representations", "Call back requests")]
-    rows = []
+    rows: list[tuple[str, list[tuple[str, int | None]]]] = []
     for y in years:
         parts = [(name, _num((_row(report, "representations", g, lab) or {"counts": {}})["counts"].get(y)))
                  for name, g, lab in mix_parts]
-        other = _num((_row(report, "representations", "Other representations", "Total other representations")
-                      or {"counts": {}})["counts"].get(y)) - sum(v for n, v in parts[2:])
-        rows.append((y, parts + [("Other types", max(other, 0))]))
-    out.append(stacked("Representation mix by year", rows, share=False))
+        others = _num((_row(report, "representations", "Other representations", "Total other representations")
+                       or {"counts": {}})["counts"].get(y))
+        named = [v for _, v in parts[2:]]
+        # the rest of the other types, unless a hidden count would be in it
+        rest = None if others is None or None in named else max(others - sum(v or 0 for v in named), 0)
+        rows.append((y, parts + [("Other types", rest)]))
+    total = _row(report, "representations", None, "Total representations") or {"counts": {}}
+    out.append(stacked("Representation mix by year", rows, share=False,
+                       ends={y: str(total["counts"].get(y, "")) for y in years}))
     tables = {t["id"]: t for t in report["tables"]}
     for group, name in (("Social Care Complaints Stage 1", "Social care stage 1"),
                         ("Corporate complaints Stage 1", "Corporate stage 1")):
@@ -95,7 +116,7 @@ def charts(report: dict[str, Any]) -> list[dict[str, Any]]:
                            palette=[PALETTE[0], PALETTE[1], PALETTE[5]]))
     for table, name in (("natures_social_care", "Social care"), ("natures_corporate", "Corporate")):
         counted = [(r["label"], _num(r["counts"].get(years[0]))) for r in tables[table]["rows"] if r["label"] != "Total"]
-        top = sorted((x for x in counted if x[1] > 0 and x[0] not in ("Blank Data", "Unknown")),
+        top = sorted(((lab, v) for lab, v in counted if v and lab not in ("Blank Data", "Unknown")),
                      key=lambda x: (-x[1], x[0]))[:10]
         if top:
             out.append(stacked(f"{name} complaints: top natures {years[0]}", [(lab, [("complaints", v)]) for lab, v in top],
