@@ -3,7 +3,6 @@ checked against hand-counted dates (Christmas, Easter and the 2022/2023 one-off 
 
 from __future__ import annotations
 
-import copy
 import json
 import sqlite3
 from datetime import date

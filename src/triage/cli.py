@@ -19,7 +19,7 @@ import click
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 from . import __version__  # noqa: E402
-from .errors import InputError, TriageError, UsageError
+from .errors import TriageError, UsageError
 
 
 class Context:

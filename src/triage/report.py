@@ -18,7 +18,6 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 from . import report_sql, report_worker
