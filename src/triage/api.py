@@ -105,11 +105,11 @@ def as_overridden(decision: dict[str, Any], representation: dict[str, Any], over
     mine = [o for o in overrides if o["decision_id"] == decision["decision_id"]]
     if not mine:
         return decision
+    from .timeline import effective
+
     d = decider(rules)
-    forced: dict[str, Any] = {}
-    for o in mine:  # oldest first: the latest override of a field wins
-        value = o["to_value"]
-        forced[o["field"]] = int(value) if o["field"] == "stage" and value is not None else value
+    changed = effective(decision, mine)  # the overridden values, as reports and the clock read them
+    forced = {o["field"]: changed[o["field"]] for o in mine}
     rep = parse_representation(representation, d.rules)
     try:
         redone = d.decide(rep, decision["reference"], forced=forced).model_dump(mode="json")
