@@ -22,7 +22,7 @@ from .errors import InputError, Problem, RuleError, TriageError, UsageError, err
 from .models import Decision, Representation
 from .ruleset import RuleSet, load_rules
 from .store import DecisionLog, open_log
-from .validation import decode, parse_representation
+from .validation import decode, json_lines, parse_representation
 
 _deciders: dict[str, Decider] = {}
 
@@ -162,16 +162,8 @@ def assess_batch(lines: Iterable[bytes | str], *, db: DecisionLog | str | Path |
     a bad line logs nothing and the rest go on. Blank lines are skipped."""
     d = decider(rules)
     log = open_log(db)
-    for number, line in enumerate(lines, start=1):
-        data = line.encode("utf-8") if isinstance(line, str) else line
-        if not data.strip():
-            continue
-        try:
-            decision = assess(decode(data, f"line {number}"), db=log, rules=d.rules)
-        except TriageError as exc:
-            yield BatchResult(number, error=exc)
-        else:
-            yield BatchResult(number, decision=decision)
+    for number, decision, error in json_lines(lines, lambda raw: assess(raw, db=log, rules=d.rules)):
+        yield BatchResult(number, decision, error)
 
 
 def schema() -> dict[str, Any]:

@@ -7,16 +7,19 @@ format). Nothing here has side effects: an invalid input is never logged.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
 from . import vocab
 from .hints import suggest
-from .errors import InputError, Problem
+from .errors import InputError, Problem, TriageError
 from .models import Event, Representation
 from .ruleset import RuleSet
+
+T = TypeVar("T")
 
 MAX_INPUT_BYTES = 1_000_000  # one representation; a batch is read line by line
 
@@ -38,6 +41,22 @@ def decode(data: bytes, source: str = "input") -> Any:
     except json.JSONDecodeError as exc:
         raise InputError([Problem("", f"{source} is not valid JSON: {exc.msg} at line {exc.lineno}, "
                                       f"column {exc.colno}")]) from None
+
+
+def json_lines(lines: Iterable[bytes | str], handle: Callable[[Any], T]) -> Iterator[tuple[int, T | None, TriageError | None]]:
+    """A JSON Lines batch (CONTRACT section 4), one line at a time: ``handle`` each decoded line
+    and give (line number, its result, None), or (line number, None, the error) for a line it
+    refused, so that a bad line stops only itself. Blank lines are skipped."""
+    for number, line in enumerate(lines, start=1):
+        data = line.encode("utf-8") if isinstance(line, str) else line
+        if not data.strip():
+            continue
+        try:
+            result = handle(decode(data, f"line {number}"))
+        except TriageError as exc:
+            yield number, None, exc
+        else:
+            yield number, result, None
 
 
 def _path(loc: tuple[Any, ...]) -> str:

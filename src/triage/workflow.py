@@ -22,7 +22,7 @@ from .models import Decision, Event
 from .ruleset import RuleSet
 from .store import DecisionLog, content_hash, open_log
 from .timeline import CLOSING_EVENTS, CaseState, build_state, deadlines, escalation_window, maximum_response, next_owed, warnings
-from .validation import decode, parse_event
+from .validation import json_lines, parse_event
 
 
 @dataclass
@@ -191,14 +191,8 @@ def record_batch(lines: Iterable[bytes | str], *, db: DecisionLog | str | Path |
                  rules: RuleSet | str | Path | None = None) -> Iterator[EventResult]:
     """Record JSON Lines of events one by one; a bad line records nothing, the rest go on."""
     log = open_log(db)
-    for number, line in enumerate(lines, start=1):
-        data = line.encode("utf-8") if isinstance(line, str) else line
-        if not data.strip():
-            continue
-        try:
-            yield EventResult(number, recorded=record(decode(data, f"line {number}"), db=log, rules=rules))
-        except TriageError as exc:
-            yield EventResult(number, error=exc)
+    for number, recorded, error in json_lines(lines, lambda raw: record(raw, db=log, rules=rules)):
+        yield EventResult(number, recorded, error)
 
 
 def override(reference: str, field: str, to: str, reason: str, by: str, *,
