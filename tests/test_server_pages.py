@@ -219,14 +219,18 @@ def test_the_printable_letter_is_the_draft(manager: Any) -> None:
 
 # ----------------------------------------------------------------------------- overrides
 
+def _override(manager: Any, field: str, to: str, reason: str) -> Any:
+    """Fill in and send the override form on the case page, with the page's CSRF token."""
+    page = manager.get("/cases/CS-2025-00017")
+    return manager.post("/cases/CS-2025-00017/override", data={
+        "field": field, "to": to, "reason": reason, "csrf_token": csrf_token(page.text)})
+
+
 def test_an_override_is_recorded_with_the_manager_s_name(manager: Any, site: Site) -> None:
     """The override form records the change with the signed-in manager as `by`; the log and case show it."""
     from triage.store import DecisionLog
 
-    page = manager.get("/cases/CS-2025-00017")
-    r = manager.post("/cases/CS-2025-00017/override", data={
-        "field": "disposition", "to": "refused", "reason": "Matter is before the court",
-        "csrf_token": csrf_token(page.text)})
+    r = _override(manager, "disposition", "refused", "Matter is before the court")
     assert r.status_code == 200 and r.url.path == "/cases/CS-2025-00017"
     assert "Override recorded on d-000001: disposition accepted to refused." in r.text
     assert "Matter is before the court" in r.text
@@ -241,9 +245,7 @@ def test_the_letters_follow_an_override(manager: Any) -> None:
     """After an override the case page and the letter links give the letters the overridden
     decision calls for; a refusal still without a reason says what to do, and drafts nothing."""
     def override(field: str, to: str) -> Any:
-        page = manager.get("/cases/CS-2025-00017")
-        return manager.post("/cases/CS-2025-00017/override", data={
-            "field": field, "to": to, "reason": "Matter is before the court", "csrf_token": csrf_token(page.text)})
+        return _override(manager, field, to, "Matter is before the court")
 
     assert "/cases/CS-2025-00017/letters/ack_statutory_stage1" in manager.get("/cases/CS-2025-00017").text
     half = override("disposition", "deferred").text
@@ -257,9 +259,7 @@ def test_the_letters_follow_an_override(manager: Any) -> None:
 
 def test_an_override_needs_a_reason(manager: Any, site: Site) -> None:
     """Without a reason the form comes back (422) with the error by the field, and nothing is recorded."""
-    page = manager.get("/cases/CS-2025-00017")
-    r = manager.post("/cases/CS-2025-00017/override", data={
-        "field": "disposition", "to": "refused", "reason": "  ", "csrf_token": csrf_token(page.text)})
+    r = _override(manager, "disposition", "refused", "  ")
     assert r.status_code == 422
     assert '<a href="#reason">reason: give the reason for the override</a>' in r.text
     assert 'aria-describedby="reason-hint reason-error" aria-invalid="true"' in r.text
@@ -269,9 +269,7 @@ def test_an_override_needs_a_reason(manager: Any, site: Site) -> None:
 
 def test_an_override_to_a_value_of_another_field_is_explained(manager: Any, site: Site) -> None:
     """A value that does not fit the field chosen is named with a suggestion."""
-    page = manager.get("/cases/CS-2025-00017")
-    r = manager.post("/cases/CS-2025-00017/override", data={
-        "field": "procedure", "to": "refused", "reason": "x", "csrf_token": csrf_token(page.text)})
+    r = _override(manager, "procedure", "refused", "x")
     assert r.status_code == 422
     assert "to: &#39;refused&#39; is not a valid procedure" in r.text
     assert rows(site.db, "overrides") == 0
