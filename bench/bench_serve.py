@@ -40,6 +40,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -141,6 +143,33 @@ class Phase:
     wall_s: float = 0.0
     server_cpu_s: float | None = None
     client_cpu_s: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def post(self, w: "Worker", body: bytes, since: float) -> None:
+        """Send one submission; count its latency from ``since`` (a perf_counter time), or its error."""
+        try:
+            status, payload = w.post(body)
+        except Exception as exc:
+            with self.lock:
+                self.errors.append(repr(exc))
+            return
+        elapsed = (time.perf_counter() - since) * 1000
+        with self.lock:
+            if status == 200:
+                self.latencies_ms.append(elapsed)
+            else:
+                self.errors.append(f"{status}: {payload[:200]!r}")
+
+    @contextmanager
+    def measured(self, server: "Server") -> Iterator[float]:
+        """Time the block (wall, this process's and the server's CPU); yields its start."""
+        cpu0, scpu0 = _cpu(), server.cpu_seconds()
+        start = time.perf_counter()
+        yield start
+        self.wall_s = time.perf_counter() - start
+        self.client_cpu_s = _cpu() - cpu0
+        scpu1 = server.cpu_seconds()
+        self.server_cpu_s = None if scpu0 is None or scpu1 is None else scpu1 - scpu0
 
     @property
     def ok(self) -> int:
@@ -188,47 +217,30 @@ def fixed_rate(server: Server, key: str, bodies: list[bytes], rate: float, durat
     phase = Phase(f"fixed rate {rate:g}/s")
     total = min(len(bodies), int(rate * duration))
     tickets: queue.Queue[tuple[float, bytes] | None] = queue.Queue()
-    lock = threading.Lock()
 
     def work() -> None:
         w = Worker(server.port, key)
         try:
             while (item := tickets.get()) is not None:
                 scheduled, body = item
-                try:
-                    status, payload = w.post(body)
-                except Exception as exc:
-                    with lock:
-                        phase.errors.append(repr(exc))
-                    continue
-                done = time.perf_counter()
-                with lock:
-                    if status == 200:
-                        phase.latencies_ms.append((done - scheduled) * 1000)
-                    else:
-                        phase.errors.append(f"{status}: {payload[:200]!r}")
+                phase.post(w, body, scheduled)
         finally:
             w.close()
 
     threads = [threading.Thread(target=work, daemon=True) for _ in range(workers)]
     for t in threads:
         t.start()
-    cpu0, scpu0 = _cpu(), server.cpu_seconds()
-    start = time.perf_counter()
-    for i in range(total):
-        scheduled = start + i / rate
-        delay = scheduled - time.perf_counter()
-        if delay > 0:
-            time.sleep(delay)
-        tickets.put((scheduled, bodies[i]))
-    for _ in threads:
-        tickets.put(None)
-    for t in threads:
-        t.join(timeout=duration + 60)
-    phase.wall_s = time.perf_counter() - start
-    phase.client_cpu_s = _cpu() - cpu0
-    scpu1 = server.cpu_seconds()
-    phase.server_cpu_s = None if scpu0 is None or scpu1 is None else scpu1 - scpu0
+    with phase.measured(server) as start:
+        for i in range(total):
+            scheduled = start + i / rate
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            tickets.put((scheduled, bodies[i]))
+        for _ in threads:
+            tickets.put(None)
+        for t in threads:
+            t.join(timeout=duration + 60)
     return phase
 
 
@@ -247,33 +259,16 @@ def saturation(server: Server, key: str, bodies: list[bytes], duration: float, w
                     body = next(it, None)
                 if body is None:
                     return
-                t0 = time.perf_counter()
-                try:
-                    status, payload = w.post(body)
-                except Exception as exc:
-                    with lock:
-                        phase.errors.append(repr(exc))
-                    continue
-                elapsed = (time.perf_counter() - t0) * 1000
-                with lock:
-                    if status == 200:
-                        phase.latencies_ms.append(elapsed)
-                    else:
-                        phase.errors.append(f"{status}: {payload[:200]!r}")
+                phase.post(w, body, time.perf_counter())
         finally:
             w.close()
 
     threads = [threading.Thread(target=work, daemon=True) for _ in range(workers)]
-    cpu0, scpu0 = _cpu(), server.cpu_seconds()
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=duration + 60)
-    phase.wall_s = time.perf_counter() - start
-    phase.client_cpu_s = _cpu() - cpu0
-    scpu1 = server.cpu_seconds()
-    phase.server_cpu_s = None if scpu0 is None or scpu1 is None else scpu1 - scpu0
+    with phase.measured(server):
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=duration + 60)
     return phase
 
 
