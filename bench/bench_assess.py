@@ -60,6 +60,8 @@ class BenchFailure(Exception):
 def percentile(values: list[float], p: float) -> float:
     """The p-th percentile with linear interpolation (p in 0..100)."""
     ordered = sorted(values)
+    if not ordered:
+        return float("nan")
     if len(ordered) == 1:
         return ordered[0]
     k = (len(ordered) - 1) * p / 100

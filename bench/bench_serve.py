@@ -47,6 +47,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from bench_assess import percentile  # bench/ is this script's folder, first on sys.path
+
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 OUT = BENCH / "out" / "serve"
@@ -58,18 +60,6 @@ SEED = 2025
 
 class BenchFailure(Exception):
     """The server or a request did not do its job: no figure can be trusted."""
-
-
-def percentile(values: list[float], p: float) -> float:
-    """The p-th percentile with linear interpolation (p in 0..100)."""
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    if len(ordered) == 1:
-        return ordered[0]
-    k = (len(ordered) - 1) * p / 100
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
 def free_port() -> int:
