@@ -193,7 +193,7 @@ def lifecycle(w: Writer, rng: random.Random, ref: str, received: date, case: dic
 
 
 def generate_log(path: Path, total: int, seed: int = 2025) -> None:
-    from triage.store import DecisionLog
+    from triage.log.store import DecisionLog
 
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -234,8 +234,8 @@ _TIMED = r"""
 import json, sys, time, tempfile
 t0 = time.perf_counter()
 from triage import report
-from triage.ruleset import load_rules
-from triage.store import DecisionLog
+from triage.rules.ruleset import load_rules
+from triage.log.store import DecisionLog
 log, rules = DecisionLog(sys.argv[1]), load_rules(sys.argv[2])
 t1 = time.perf_counter()
 r = report.build(log, rules, year="2024-25", years=3, basis=sys.argv[3])
@@ -274,7 +274,8 @@ def time_build(db: Path, basis: str) -> dict[str, Any]:
 
 _CLI = r"""
 import sys
-from triage import cli, cli_report
+from triage import cli
+from triage.cli import report as cli_report
 if "report" not in cli.cli.commands:  # until cli.py registers it
     cli_report.register(cli.cli)
 cli.main(sys.argv[1:])

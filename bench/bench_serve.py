@@ -294,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(REPO / "src"))
     from triage.server.auth import key_hash, key_prefix, new_api_key
     from triage.server.tables import ServerTables
-    from triage.store import DecisionLog
+    from triage.log.store import DecisionLog
 
     key = new_api_key()
     log = DecisionLog(db)

@@ -25,7 +25,7 @@ EXAMPLES = ROOT / "examples"
 
 @pytest.fixture(scope="session")
 def rules() -> Any:
-    from triage.ruleset import load_rules
+    from triage.rules.ruleset import load_rules
 
     return load_rules(RULES)
 

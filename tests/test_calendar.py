@@ -1,4 +1,4 @@
-"""Tests for triage.calendar: working days under SI 2006/1738 reg 2."""
+"""Tests for triage.clock.calendar: working days under SI 2006/1738 reg 2."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from triage import calendar as calendar_module
-from triage.calendar import WorkingCalendar
+from triage.clock import calendar as calendar_module
+from triage.clock.calendar import WorkingCalendar
 
 CAL = WorkingCalendar()
 
@@ -257,11 +257,11 @@ def test_next_working_day() -> None:
 
 
 def test_import_does_not_load_holidays_package() -> None:
-    """Importing triage.calendar and building a calendar does not import `holidays` (cold start)."""
+    """Importing triage.clock.calendar and building a calendar does not import `holidays` (cold start)."""
     src = str(Path(calendar_module.__file__).resolve().parents[1])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
     code = (
-        "import sys; from triage.calendar import WorkingCalendar; WorkingCalendar(); "
+        "import sys; from triage.clock.calendar import WorkingCalendar; WorkingCalendar(); "
         "assert 'holidays' not in sys.modules, 'holidays imported eagerly'"
     )
     subprocess.run([sys.executable, "-c", code], env=env, check=True)

@@ -44,7 +44,7 @@ def test_golden_letters(name: str, rules: Any) -> None:
 
 def test_every_decision_kind_has_a_letter(rules: Any) -> None:
     """Every disposition and reason the scenarios reach yields at least one draft."""
-    from triage.checks import _sample_decisions
+    from triage.rules.checks import _sample_decisions
 
     seen = set()
     for _, decision in _sample_decisions(rules):
@@ -56,7 +56,7 @@ def test_every_decision_kind_has_a_letter(rules: Any) -> None:
 
 def test_every_refusal_reason_has_a_letter(rules: Any) -> None:
     """Each reason of CONTRACT section 2 has its own refusal letter chosen by a rule."""
-    from triage import vocab
+    from triage.contract import vocab
 
     chosen = {r.then["letters"] for r in rules.rules if r.id.startswith("letter.refusal.")}
     for reason in vocab.REASONS:
@@ -72,7 +72,7 @@ def test_deadlines_written_as_dates(rules: Any) -> None:
 
 def test_child_letters_offer_advocacy_and_are_simpler(rules: Any) -> None:
     """A young person's letter offers an advocate with contact details and reads more easily."""
-    from triage.letters import letter_body, reading_ease
+    from triage.letters.book import letter_body, reading_ease
 
     (child,) = [d for d in _drafts("young-person-advocacy.json", rules) if d.audience == "complainant"]
     (adult,) = _drafts("statutory-parent.json", rules)
@@ -82,7 +82,7 @@ def test_child_letters_offer_advocacy_and_are_simpler(rules: Any) -> None:
 
 def test_readability_simple_wording_is_easier_for_every_template(rules: Any) -> None:
     """For every complainant template the simple wording scores higher Flesch reading ease."""
-    from triage.checks import readability
+    from triage.rules.checks import readability
 
     rows = readability(rules)
     assert rows
@@ -184,7 +184,7 @@ def test_rules_check_catches_unknown_field_in_template(run: Any, tmp_path: Path)
 
 
 def _letter_scenarios() -> list[Any]:
-    from triage.scenarios import load_scenarios
+    from triage.rules.scenarios import load_scenarios
 
     return [s for s in load_scenarios(RULES / "scenarios") if s.file == "85-letters.yaml"]
 
@@ -195,7 +195,7 @@ def test_golden_letters_for_every_template(scenario: Any, rules: Any) -> None:
     import re
 
     from triage.api import decider, draft_letters
-    from triage.validation import parse_representation
+    from triage.contract.validation import parse_representation
 
     d = decider(rules)
     rep = parse_representation(scenario.case, rules)

@@ -46,7 +46,7 @@ def test_log_is_append_only(db: Path, case: dict[str, Any]) -> None:
 def test_log_keeps_full_input_decision_ruleset_and_time(db: Path, case: dict[str, Any]) -> None:
     """Each row holds the whole input, the whole decision, the ruleset hash and the time."""
     import triage
-    from triage.store import DecisionLog
+    from triage.log.store import DecisionLog
 
     decision = triage.assess(case, db=db, rules=RULES)
     (row,) = DecisionLog(db).find()
@@ -114,7 +114,7 @@ def test_eight_concurrent_processes_lose_nothing(tmp_path: Path, case: dict[str,
     assert conn.execute("select count(*), count(distinct reference), min(seq), max(seq) from decisions").fetchone() \
         == (800, 800, 1, 800)
     assert conn.execute("pragma integrity_check").fetchone() == ("ok",)
-    from triage.store import DecisionLog
+    from triage.log.store import DecisionLog
     assert DecisionLog(db).verify() == []  # the hash chain stayed linear under concurrent writers
 
 
@@ -138,7 +138,7 @@ def test_killed_process_leaves_consistent_log(tmp_path: Path, case: dict[str, An
         assert json.loads(decision)["disposition"] == "accepted"
     conn.close()
     import triage
-    from triage.store import DecisionLog
+    from triage.log.store import DecisionLog
     assert DecisionLog(db).verify() == []
     assert triage.assess(case, db=db, rules=RULES).decision_id == f"d-{count + 1:06d}"
 

@@ -38,7 +38,7 @@ def _case(ref: str, received: str, **changes: Any) -> dict[str, Any]:
 def _build(db: Path) -> None:
     """Three years of cases; the comments give what each should count as."""
     import triage
-    from triage import workflow
+    from triage.cases import workflow
 
     def assess(case: dict[str, Any]) -> None:
         triage.assess(case, db=db, rules=RULES)
@@ -121,7 +121,7 @@ def _build(db: Path) -> None:
     rec("B6", "responded", "2025-03-07", stage=1, finding="upheld", actual_outcomes=["Transport Arranged"])
     # B7: decided statutory, a manager overrides it to corporate; no nature recorded.
     assess(_case("B7", "2024-11-04", about__natures=[]))
-    from triage.workflow import override
+    from triage.cases.workflow import override
     override("B7", "procedure", "corporate", "It is about how the council treated the parent", "A Manager",
              db=db, rules=RULES)
     rec("B7", "responded", "2024-11-08", stage=1, finding="not_upheld")
@@ -148,8 +148,8 @@ def log_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def reports(log_path: Path) -> dict[str, dict[str, Any]]:
     from triage import report
-    from triage.ruleset import load_rules
-    from triage.store import DecisionLog
+    from triage.rules.ruleset import load_rules
+    from triage.log.store import DecisionLog
 
     log = DecisionLog(log_path)
     return {basis: report.build(log, load_rules(RULES), year="2024-25", basis=basis)
@@ -495,8 +495,8 @@ def test_rows_are_the_seeds(reports: dict[str, Any]) -> None:
 def test_corporate_bands_follow_the_settings(log_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A council counting corporate timescales from receipt (seed 000: 10/20 and 20/40) gets those bands."""
     from triage import report
-    from triage.ruleset import load_rules
-    from triage.store import DecisionLog
+    from triage.rules.ruleset import load_rules
+    from triage.log.store import DecisionLog
 
     rules_dir = tmp_path / "rules"
     shutil.copytree(RULES, rules_dir)
@@ -537,7 +537,7 @@ def test_year_accepted(value: str, label: str) -> None:
 @pytest.mark.parametrize("value", ["2024/26", "2024", "24-25", "2024-2025", "FY2024", ""])
 def test_year_refused(value: str) -> None:
     """Anything else is a usage error (exit 2) that says how to write it."""
-    from triage.errors import UsageError
+    from triage.contract.errors import UsageError
     from triage.report import parse_year
 
     with pytest.raises(UsageError) as exc:
@@ -550,8 +550,8 @@ def test_year_refused(value: str) -> None:
 def test_suppression(log_path: Path) -> None:
     """--suppress-below K shows counts 1 to K-1 as "<K" (their percentages as [c]); 0, K and up stay."""
     from triage import report
-    from triage.ruleset import load_rules
-    from triage.store import DecisionLog
+    from triage.rules.ruleset import load_rules
+    from triage.log.store import DecisionLog
 
     r = report.build(DecisionLog(log_path), load_rules(RULES), year="2024-25", suppress_below=5)
     methods = {x["label"]: x for x in next(t for t in r["tables"] if t["id"] == "methods")["rows"]}
@@ -617,12 +617,13 @@ def test_every_declared_sum_adds_up_and_hides_safely(log_path: Path) -> None:
     """In every table of the report, each row declared a sum of others is their sum, in every year,
     and with suppression no sum is left with a single hidden count it could reveal."""
     from triage import report
-    from triage.ruleset import load_rules
-    from triage.store import DecisionLog
+    from triage.report.build import _Builder
+    from triage.rules.ruleset import load_rules
+    from triage.log.store import DecisionLog
 
     years = [report.FinancialYear(y) for y in (2024, 2023, 2022)]
     for basis in ("received", "resolved"):
-        tables = report._Builder(DecisionLog(log_path), load_rules(RULES), years, basis).tables()
+        tables = _Builder(DecisionLog(log_path), load_rules(RULES), years, basis).tables()
         assert sum(len(t.sums) for t in tables) > 40
         for t in tables:
             for y in years:
@@ -642,7 +643,7 @@ def test_every_declared_sum_adds_up_and_hides_safely(log_path: Path) -> None:
 
 def _documents(reports: dict[str, Any], tmp_path: Path) -> dict[str, str]:
     from triage import report
-    from triage.ruleset import load_rules
+    from triage.rules.ruleset import load_rules
 
     rules = load_rules(RULES)
     out = {}
@@ -697,7 +698,7 @@ def test_markdown_golden(reports: dict[str, Any]) -> None:
 def test_html_is_self_contained(reports: dict[str, Any]) -> None:
     """The HTML has every table, inline SVG charts, print styles, and nothing fetched from elsewhere."""
     from triage import report
-    from triage.ruleset import load_rules
+    from triage.rules.ruleset import load_rules
 
     html = report.write(reports["received"], "html", None, load_rules(RULES))
     assert html.startswith("<!doctype html>")
@@ -713,9 +714,9 @@ def test_charts_never_draw_a_hidden_count(log_path: Path) -> None:
     """With suppression, a share bar with a hidden part is not drawn and says so, the mix bars end
     with the total as the table prints it, and no segment stands for a hidden count."""
     from triage import report
-    from triage.report_charts import HIDDEN, charts
-    from triage.ruleset import load_rules
-    from triage.store import DecisionLog
+    from triage.report.charts import HIDDEN, charts
+    from triage.rules.ruleset import load_rules
+    from triage.log.store import DecisionLog
 
     r = report.build(DecisionLog(log_path), load_rules(RULES), year="2024-25", suppress_below=3)
     drawn = {c["title"]: c for c in charts(r)}
@@ -732,7 +733,7 @@ def test_charts_never_draw_a_hidden_count(log_path: Path) -> None:
 def test_html_escapes_labels(reports: dict[str, Any]) -> None:
     """Labels are escaped (autoescape): a council's label with markup shows as text."""
     from triage import report
-    from triage.ruleset import load_rules
+    from triage.rules.ruleset import load_rules
 
     r = copy.deepcopy(reports["received"])
     r["tables"][0]["rows"][0]["label"] = "<b>Complaint</b>"
@@ -742,7 +743,7 @@ def test_html_escapes_labels(reports: dict[str, Any]) -> None:
 
 def test_headlines_give_the_change_on_last_year(reports: dict[str, Any]) -> None:
     """Headline figures compare the year with the one before, as seed 001's summary does."""
-    from triage.report_render import headlines
+    from triage.report.render import headlines
 
     h = {x["label"]: x for x in headlines(reports["received"])}
     assert h["Representations"] == {"label": "Representations", "value": "11", "previous": "6", "change": "+83%"}
@@ -754,7 +755,7 @@ def test_headlines_give_the_change_on_last_year(reports: dict[str, Any]) -> None
 def test_html_renders_in_a_browser(reports: dict[str, Any], tmp_path: Path) -> None:
     """Headless Chromium opens the HTML and takes a screenshot of the first page."""
     from triage import report
-    from triage.ruleset import load_rules
+    from triage.rules.ruleset import load_rules
 
     page = tmp_path / "report.html"
     report.write(reports["received"], "html", page, load_rules(RULES))
@@ -777,7 +778,8 @@ def test_html_renders_in_a_browser(reports: dict[str, Any], tmp_path: Path) -> N
 
 @pytest.fixture
 def cli_run(run: Any) -> Any:
-    from triage import cli, cli_report
+    from triage import cli
+    from triage.cli import report as cli_report
 
     if "report" not in cli.cli.commands:  # cli.py registers it; harmless when it already has
         cli_report.register(cli.cli)
@@ -832,8 +834,8 @@ def test_command_has_help(cli_run: Any) -> None:
 def test_empty_log(tmp_path: Path) -> None:
     """A new log gives every table with nothing counted (no error, no division by zero)."""
     from triage import report
-    from triage.ruleset import load_rules
-    from triage.store import DecisionLog
+    from triage.rules.ruleset import load_rules
+    from triage.log.store import DecisionLog
 
     r = report.build(DecisionLog(tmp_path / "empty.db"), load_rules(RULES), year="2024-25")
     assert {t["id"] for t in r["tables"]} >= set(TABLE_IDS)
@@ -846,8 +848,8 @@ def test_one_connection_gives_the_same_report(log_path: Path, reports: dict[str,
     """The two statements run at once on two connections; run one after the other (any object
     with the log's query()) they give the same report."""
     from triage import report
-    from triage.ruleset import load_rules
-    from triage.store import DecisionLog
+    from triage.rules.ruleset import load_rules
+    from triage.log.store import DecisionLog
 
     class Reader:
         def __init__(self, log: DecisionLog) -> None:
@@ -870,9 +872,10 @@ def test_second_statement_in_a_process_gives_the_same_report(
     import stat
     import sys
 
-    from triage import report, report_sql, report_worker
-    from triage.ruleset import load_rules
-    from triage.store import DecisionLog
+    from triage import report
+    from triage.report import sql as report_sql, worker as report_worker
+    from triage.rules.ruleset import load_rules
+    from triage.log.store import DecisionLog
 
     monkeypatch.setattr(report_worker, "PROCESS_FROM", 0)
     monkeypatch.setattr(report_worker, "_in_cache", lambda log, size: False)  # as if read from disk
@@ -896,21 +899,21 @@ def test_second_statement_in_a_process_gives_the_same_report(
 def test_the_page_cache_probe_reads_the_log(log_path: Path) -> None:
     """The probe deciding whether to warm the cache runs on any log and answers yes or no (its
     answer depends on the disk's speed, so only its form is pinned here)."""
-    from triage import report_worker
-    from triage.store import DecisionLog
+    from triage.report import worker as report_worker
+    from triage.log.store import DecisionLog
 
     log = DecisionLog(log_path)
     assert report_worker._in_cache(log, log.count()) in (True, False)
 
 
 def test_worker_runs_a_statement(log_path: Path) -> None:
-    """`python -m triage.report_worker`: the request as JSON in, the rows as JSON out."""
+    """`python -m triage.report.worker`: the request as JSON in, the rows as JSON out."""
     import sys
 
     request = json.dumps({"path": str(log_path), "sql": "SELECT count(*) AS n FROM decision_codes WHERE seq > :s",
                           "params": {"s": 0}})
-    done = subprocess.run([sys.executable, "-m", "triage.report_worker"], input=request, capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "triage.report.worker"], input=request, capture_output=True,
                           text=True, check=True)
-    from triage.store import DecisionLog
+    from triage.log.store import DecisionLog
 
     assert json.loads(done.stdout) == [{"n": DecisionLog(log_path).count()}]

@@ -111,7 +111,7 @@ def test_unreachable_outcome_is_a_warning(run: Any, rules_copy: Path) -> None:
 
 def test_ruleset_hash_changes_with_any_rule_file(rules_copy: Path) -> None:
     """The ruleset hash covers the rules, settings and taxonomy, so decisions can be reproduced."""
-    from triage.ruleset import ruleset_hash
+    from triage.rules.ruleset import ruleset_hash
 
     before = ruleset_hash(rules_copy)
     _edit(rules_copy / "settings.yaml", "acknowledge: {days: 3", "acknowledge: {days: 2")
@@ -150,7 +150,7 @@ def test_next_working_day_setting(rules_copy: Path, case: dict[str, Any]) -> Non
 def test_validated_ruleset_is_cached_and_any_edit_invalidates_it(rules_copy: Path, tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """A loaded ruleset is cached between runs; editing any rule file makes a new one."""
-    from triage import ruleset as module
+    from triage.rules import ruleset as module
 
     monkeypatch.setenv("TRIAGE_CACHE", str(tmp_path / "cache"))
     first = module._load_cached(rules_copy)
@@ -158,6 +158,6 @@ def test_validated_ruleset_is_cached_and_any_edit_invalidates_it(rules_copy: Pat
     again = module._load_cached(rules_copy)
     assert again.hash == first.hash and [r.id for r in again.rules] == [r.id for r in first.rules]
     _edit(rules_copy / "30-who.yaml", "complainant.relationship: foster_carer}", "complainant.relationship: fostercarer}")
-    from triage.errors import RuleErrors
+    from triage.contract.errors import RuleErrors
     with pytest.raises(RuleErrors, match="fostercarer"):
         module._load_cached(rules_copy)

@@ -11,7 +11,7 @@ from conftest import RULES
 
 
 def _scenarios() -> list[Any]:
-    from triage.scenarios import load_scenarios
+    from triage.rules.scenarios import load_scenarios
 
     return load_scenarios(RULES / "scenarios")
 
@@ -20,7 +20,7 @@ def _scenarios() -> list[Any]:
 def test_scenario(scenario: Any, rules: Any) -> None:
     """Each scenario's case gets exactly the decision it expects."""
     from triage.api import decider
-    from triage.scenarios import run_scenario
+    from triage.rules.scenarios import run_scenario
 
     outcome = run_scenario(decider(rules), scenario)
     assert outcome.passed, "\n".join(outcome.failures)
@@ -29,7 +29,7 @@ def test_scenario(scenario: Any, rules: Any) -> None:
 def test_every_rule_has_a_scenario(rules: Any) -> None:
     """No rule goes untested: each appears among the rules fired of some scenario."""
     from triage.api import decider
-    from triage.scenarios import run_scenario, uncovered_rules
+    from triage.rules.scenarios import run_scenario, uncovered_rules
 
     outcomes = [run_scenario(decider(rules), sc) for sc in _scenarios()]
     assert uncovered_rules(rules, outcomes) == []

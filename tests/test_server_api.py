@@ -63,7 +63,7 @@ def test_a_revoked_key_stops_working(client: Any, site: Site, monkeypatch: pytes
     """Revoking a key (from another connection, as `triage keys revoke` does) ends its access."""
     from triage.server import app as app_module
     from triage.server.tables import ServerTables
-    from triage.store import DecisionLog
+    from triage.log.store import DecisionLog
 
     monkeypatch.setattr(app_module, "KEY_CACHE_SECONDS", 0.0)
     assert client.get("/v1/schema", headers=site.auth).status_code == 200
@@ -281,9 +281,9 @@ def test_an_event_retry_with_the_same_key_is_replayed(client: Any, site: Site) -
 
 def test_a_case_is_its_case_report(client: Any, site: Site) -> None:
     """GET /v1/cases/REF is `triage case REF --json` (the library's case_report)."""
-    from triage import workflow
-    from triage.ruleset import load_rules
-    from triage.store import DecisionLog
+    from triage.cases import workflow
+    from triage.rules.ruleset import load_rules
+    from triage.log.store import DecisionLog
 
     client.post("/v1/assess", json=example(), headers=site.auth)
     r = client.get("/v1/cases/CS-2025-00017?today=2025-03-20", headers=site.auth)
@@ -335,8 +335,8 @@ def test_bad_due_parameters_are_422(client: Any, site: Site, query: str, field: 
 def test_the_report_is_the_report_module_s(client: Any, site: Site) -> None:
     """GET /v1/report/2024-25 is triage.report.build for that year (CONTRACT section 5)."""
     import triage.report
-    from triage.ruleset import load_rules
-    from triage.store import DecisionLog
+    from triage.rules.ruleset import load_rules
+    from triage.log.store import DecisionLog
 
     client.post("/v1/assess", json=example(), headers=site.auth)
     r = client.get("/v1/report/2024-25", headers=site.auth)
@@ -418,7 +418,7 @@ def test_an_unexpected_failure_is_a_json_500_without_details(app: Any, site: Sit
     """A bug inside an endpoint gives a JSON 500 that reveals nothing of the traceback."""
     from starlette.testclient import TestClient
 
-    from triage import workflow
+    from triage.cases import workflow
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("secret internals")

@@ -25,7 +25,7 @@ class Ran:
 def triage(tmp_path: Path) -> Any:
     """Run `triage --db DB --rules RULES ARGS` with the serve commands registered (as cli.py will)."""
     from triage.cli import cli
-    from triage.cli_serve import register
+    from triage.cli.serve import register
 
     if "serve" not in cli.commands:
         register(cli)
@@ -151,7 +151,7 @@ def test_serve_starts_uvicorn_on_the_log(triage: Any, tmp_path: Path, monkeypatc
 
 def test_register_adds_exactly_three_commands() -> None:
     """register(cli) adds serve, keys and users to a click group and nothing else."""
-    from triage.cli_serve import register
+    from triage.cli.serve import register
 
     group = click.Group()
     register(group)

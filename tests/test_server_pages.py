@@ -98,7 +98,7 @@ def test_removing_a_user_or_changing_the_password_ends_their_sessions(manager: A
     """A changed password or a removed account signs the manager out at the next request."""
     from triage.server.auth import hash_password
     from triage.server.tables import ServerTables
-    from triage.store import DecisionLog
+    from triage.log.store import DecisionLog
 
     tables = ServerTables(DecisionLog(site.db))
     tables.set_password(USER, hash_password("another long password"))
@@ -228,7 +228,7 @@ def _override(manager: Any, field: str, to: str, reason: str) -> Any:
 
 def test_an_override_is_recorded_with_the_manager_s_name(manager: Any, site: Site) -> None:
     """The override form records the change with the signed-in manager as `by`; the log and case show it."""
-    from triage.store import DecisionLog
+    from triage.log.store import DecisionLog
 
     r = _override(manager, "disposition", "refused", "Matter is before the court")
     assert r.status_code == 200 and r.url.path == "/cases/CS-2025-00017"

@@ -36,7 +36,7 @@ class Site:
 def add_key(db: Path, name: str) -> str:
     from triage.server.auth import key_hash, key_prefix, new_api_key
     from triage.server.tables import ServerTables
-    from triage.store import DecisionLog
+    from triage.log.store import DecisionLog
 
     key = new_api_key()
     log = DecisionLog(db)
@@ -48,7 +48,7 @@ def add_key(db: Path, name: str) -> str:
 def add_user(db: Path, name: str = USER, password: str = PASSWORD) -> None:
     from triage.server.auth import hash_password
     from triage.server.tables import ServerTables
-    from triage.store import DecisionLog
+    from triage.log.store import DecisionLog
 
     log = DecisionLog(db)
     ServerTables(log).add_user(name, hash_password(password))

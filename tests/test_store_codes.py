@@ -15,7 +15,7 @@ from conftest import RULES, case_with, in_threads
 def _log(db: Path) -> None:
     """Two references: a complaint answered, escalated and referred to the Ombudsman, and a compliment."""
     import triage
-    from triage import workflow
+    from triage.cases import workflow
 
     case = case_with(reference="A", received_date="2024-05-01", received_via="email",
                      about__grounds_arose="2024-03-01")
@@ -87,8 +87,8 @@ def test_an_older_log_gets_its_code_tables_on_opening(db: Path) -> None:
     """A log made before the code tables is filled in when first opened, with the same rows
     the triggers write; the report and `verify` are as before."""
     from triage import report
-    from triage.ruleset import load_rules
-    from triage.store import DecisionLog
+    from triage.rules.ruleset import load_rules
+    from triage.log.store import DecisionLog
 
     _log(db)
     before = {t: _rows(db, t) for t in ("decision_codes", "event_codes")}
@@ -106,7 +106,7 @@ def test_an_older_log_gets_its_code_tables_on_opening(db: Path) -> None:
 
 def test_two_processes_opening_an_older_log_at_once(db: Path) -> None:
     """Whoever opens it first fills the code tables; the other finds them made (no duplicate rows)."""
-    from triage.store import DecisionLog
+    from triage.log.store import DecisionLog
 
     _log(db)
     _drop_code_tables(db)

@@ -176,8 +176,8 @@ _JSON = st.recursive(
        value=_JSON)
 def test_any_mutation_is_accepted_or_a_clear_input_error(path: str, value: Any, rules: Any) -> None:
     """Whatever is put in any field, validation either accepts it or raises InputError with field paths."""
-    from triage.errors import InputError
-    from triage.validation import parse_representation
+    from triage.contract.errors import InputError
+    from triage.contract.validation import parse_representation
 
     case = json.loads((Path(__file__).parents[1] / "examples" / "statutory-parent.json").read_text())
     node = case

@@ -21,15 +21,15 @@ def _case(**changes: Any) -> dict[str, Any]:
 
 
 def _record(db: Path, reference: str, event: str, day: str, **fields: Any) -> Any:
-    from triage import workflow
+    from triage.cases import workflow
 
     return workflow.record({"reference": reference, "event": event, "date": day, **fields}, db=db, rules=RULES)
 
 
 def _deadlines(db: Path, reference: str, today: date = TODAY) -> list[tuple[str, str, str]]:
-    from triage import workflow
-    from triage.ruleset import load_rules
-    from triage.store import DecisionLog
+    from triage.cases import workflow
+    from triage.rules.ruleset import load_rules
+    from triage.log.store import DecisionLog
 
     report = workflow.case_report(DecisionLog(db), load_rules(RULES), reference, today)
     return [(x["step"], x["due"], x["status"]) for x in report["deadlines"]]
@@ -114,8 +114,8 @@ def test_statutory_three_stages_over_christmas_easter_and_coronation(year: Path)
 
 def test_stage_two_counts_from_the_agreed_statement(year: Path) -> None:
     """Before the extension, stage 2 was due 25 working days after the agreed statement (17 Mar 2023)."""
-    from triage.deadlines import Clock
-    from triage.ruleset import load_rules
+    from triage.clock.deadlines import Clock
+    from triage.rules.ruleset import load_rules
 
     clock = Clock(load_rules(RULES))
     assert clock.add(date(2023, 2, 10), 25) == date(2023, 3, 17)
@@ -138,7 +138,7 @@ def test_corporate_stages_over_the_jubilee(year: Path) -> None:
 
 def test_state_funeral_and_officer_decision(year: Path) -> None:
     """Case C: the officer's answer re-assesses the case; 19 Sep 2022 is skipped (due Tue 27 Sep)."""
-    from triage.store import DecisionLog
+    from triage.log.store import DecisionLog
 
     history = DecisionLog(year).history("C")
     assert [h.decision["disposition"] for h in history] == ["officer_decision_required", "accepted"]
@@ -148,7 +148,7 @@ def test_state_funeral_and_officer_decision(year: Path) -> None:
 
 def test_late_escalation_is_an_officer_decision_then_refused(year: Path) -> None:
     """Case D: a stage 2 request 36 working days after the response asks the officer, who refuses it."""
-    from triage.store import DecisionLog
+    from triage.log.store import DecisionLog
 
     history = DecisionLog(year).history("D")
     assert [(h.decision["disposition"], h.decision["stage"]) for h in history] == \
@@ -228,7 +228,7 @@ def test_unknown_reference_suggests(year: Path, run: Any) -> None:
 
 def test_closed_case_takes_only_ombudsman_events(year: Path) -> None:
     """After closure only LGSCO events may be recorded."""
-    from triage.errors import InputError
+    from triage.contract.errors import InputError
 
     with pytest.raises(InputError, match="was closed on 2022-10-31"):
         _record(year, "C", "acknowledged", "2022-11-01")
@@ -259,7 +259,7 @@ def test_override_keeps_original_and_counts_per_rule(year: Path, run: Any) -> No
             "--reason", "About how the council treated the parent", "--by", "A Manager", use_db=False)
     assert r.code == 0, r.err
     assert r.out.strip() == "overridden: F procedure statutory -> corporate (decision d-000012, by A Manager)"
-    from triage.store import DecisionLog
+    from triage.log.store import DecisionLog
     log = DecisionLog(year)
     assert log.history("F")[-1].decision["procedure"] == "statutory"
     case = run(f"--db={year}", "case", "F", "--json", use_db=False).json()
@@ -296,9 +296,9 @@ def test_removed_record_is_detected(year: Path, run: Any) -> None:
 def test_warning_while_no_statement_agreed(tmp_path: Path) -> None:
     """Stage 2 without an agreed statement warns after 10 working days; the clock runs from the request."""
     import triage
-    from triage import workflow
-    from triage.ruleset import load_rules
-    from triage.store import DecisionLog
+    from triage.cases import workflow
+    from triage.rules.ruleset import load_rules
+    from triage.log.store import DecisionLog
 
     db = tmp_path / "s2.db"
     triage.assess(_case(reference="W", received_date="2024-02-01", about__grounds_arose="2024-01-10"), db=db, rules=RULES)

@@ -20,15 +20,15 @@ __all__ = ["assess", "decide", "assess_batch", "schema", "load_rules", "Decision
 def __getattr__(name: str) -> Any:
     # Lazy, so `import triage` stays cheap for the CLI's cold start.
     if name in ("assess", "decide", "assess_batch", "schema"):
-        from . import api
+        from triage import api
         return getattr(api, name)
     if name == "load_rules":
-        from .ruleset import load_rules
+        from triage.rules.ruleset import load_rules
         return load_rules
     if name == "DecisionLog":
-        from .store import DecisionLog
+        from triage.log.store import DecisionLog
         return DecisionLog
     if name in ("TriageError", "InputError", "RuleError", "StoreError"):
-        from . import errors
+        from triage.contract import errors
         return getattr(errors, name)
     raise AttributeError(f"module 'triage' has no attribute {name!r}")

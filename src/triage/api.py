@@ -17,12 +17,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from .assessment import Decider, assign_reference
-from .errors import InputError, Problem, RuleError, TriageError, UsageError, error_json
-from .models import Decision, Representation
-from .ruleset import RuleSet, load_rules
-from .store import DecisionLog, open_log
-from .validation import decode, json_lines, parse_representation
+from triage.rules.decider import Decider, assign_reference
+from triage.contract.errors import InputError, Problem, RuleError, TriageError, UsageError, error_json
+from triage.contract.models import Decision, Representation
+from triage.rules.ruleset import RuleSet, load_rules
+from triage.log.store import DecisionLog, open_log
+from triage.contract.validation import decode, json_lines, parse_representation
 
 _deciders: dict[str, Decider] = {}
 
@@ -105,7 +105,7 @@ def as_overridden(decision: dict[str, Any], representation: dict[str, Any], over
     mine = [o for o in overrides if o["decision_id"] == decision["decision_id"]]
     if not mine:
         return decision
-    from .timeline import effective
+    from triage.clock.timeline import effective
 
     d = decider(rules)
     changed = effective(decision, mine)  # the overridden values, as reports and the clock read them

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..cli import cli
-from ..cli_serve import register
+from triage.cli import cli
+from triage.cli.serve import register
 
 
 def main() -> None:
@@ -11,7 +11,7 @@ def main() -> None:
         register(cli)
     import sys
 
-    from ..cli import main as run
+    from triage.cli import main as run
 
     run(["serve", *sys.argv[1:]])
 

@@ -1,6 +1,6 @@
 """The JSON API for the eForm backend, under /v1 (every endpoint needs an API key).
 
-Each endpoint is a thin wrapper over one library call (``triage.api``, ``triage.workflow``,
+Each endpoint is a thin wrapper over one library call (``triage.api``, ``triage.cases.workflow``,
 ``triage.report``) run on the backend's threads. POST endpoints honour ``Idempotency-Key``:
 the first response to a key is kept and given again to a retry with the same body
 (``Idempotent-Replayed: true``); the same key with a different body is refused (409).
@@ -21,8 +21,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .. import vocab
-from ..errors import Problem, TriageError
+from triage.contract import vocab
+from triage.contract.errors import Problem, TriageError
 from .backend import Backend
 from .http import HttpProblem, Query, decode_body, dumps, error_response, json_response, read_body
 
@@ -79,7 +79,7 @@ class JsonApi:
             return error_response(exc)
 
     def _assess(self, body: bytes, letters: bool) -> tuple[int, Any]:
-        from .. import api
+        from triage import api
 
         raw = decode_body(body)
         decision = api.assess(raw, db=self.backend.log(), rules=self.backend.rules)
@@ -105,7 +105,7 @@ class JsonApi:
             return error_response(exc)
 
     def _record(self, body: bytes) -> tuple[int, Any]:
-        from .. import workflow
+        from triage.cases import workflow
 
         result = workflow.record(decode_body(body), db=self.backend.log(), rules=self.backend.rules)
         return 200, result.to_json()
@@ -146,7 +146,7 @@ class JsonApi:
 
     async def case(self, request: Request) -> Response:
         """GET /v1/cases/{reference}: the case's timeline, decisions, events and deadlines."""
-        from .. import workflow
+        from triage.cases import workflow
 
         try:
             today = Query(request, ("today",)).day("today") or date.today()
@@ -159,7 +159,7 @@ class JsonApi:
 
     async def due(self, request: Request) -> Response:
         """GET /v1/due: open cases with their next deadline, soonest first."""
-        from .. import workflow
+        from triage.cases import workflow
 
         try:
             q = Query(request, ("within", "overdue", "procedure", "today"))
@@ -192,7 +192,7 @@ class JsonApi:
 
     async def schema(self, request: Request) -> Response:
         """GET /v1/schema: the JSON Schema of a representation (CONTRACT section 1)."""
-        from ..api import schema
+        from triage.api import schema
 
         return json_response(schema())
 

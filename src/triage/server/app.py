@@ -27,8 +27,8 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..errors import Problem
-from ..ruleset import RuleSet
+from triage.contract.errors import Problem
+from triage.rules.ruleset import RuleSet
 from .api import JsonApi
 from .auth import key_hash
 from .backend import Backend

@@ -5,7 +5,7 @@ the event loop keeps serving while a decision is made or the log is read:
 
 - **Writes** (assess, record, override, accounts, idempotency keys) run on one writer
   thread, one at a time. The rules engine serialises itself with its own lock
-  (``triage.engine``, DURABLE.md: durable-rules is not thread-safe); one writer also means
+  (``triage.rules.engine``, DURABLE.md: durable-rules is not thread-safe); one writer also means
   this process never waits on SQLite's busy handler against itself. Other processes (the
   CLI, a second server) may still write: the log's WAL and busy timeout handle that.
 - **Reads** (cases, the due list, the log, the report) run on a small pool of reader
@@ -25,9 +25,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..errors import TriageError
-from ..ruleset import RuleSet, load_rules
-from ..store import DecisionLog
+from triage.contract.errors import TriageError
+from triage.rules.ruleset import RuleSet, load_rules
+from triage.log.store import DecisionLog
 from .tables import ServerTables
 
 T = TypeVar("T")
@@ -64,7 +64,7 @@ class Backend:
 
     def warm(self) -> None:
         """Compile the rules and load the letter templates before the first request."""
-        from ..api import decider
+        from triage.api import decider
 
         decider(self.rules).letters  # noqa: B018 (builds the LetterBook)
 

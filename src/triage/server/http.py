@@ -16,9 +16,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..errors import InputError, NotFoundError, Problem, StoreError, TriageError
-from ..hints import suggest
-from ..validation import MAX_INPUT_BYTES, decode
+from triage.contract.errors import InputError, NotFoundError, Problem, StoreError, TriageError
+from triage.contract.hints import suggest
+from triage.contract.validation import MAX_INPUT_BYTES, decode
 
 
 class HttpProblem(Exception):

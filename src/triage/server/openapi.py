@@ -9,7 +9,8 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from .. import __version__, vocab
+from triage import __version__
+from triage.contract import vocab
 
 _REF = "#/components/schemas/{model}"
 
@@ -17,7 +18,7 @@ _REF = "#/components/schemas/{model}"
 def _schemas() -> dict[str, Any]:
     from pydantic.json_schema import models_json_schema
 
-    from ..models import Decision, Event, Representation
+    from triage.contract.models import Decision, Event, Representation
 
     _, top = models_json_schema([(Representation, "validation"), (Event, "validation"), (Decision, "serialization")],
                                 ref_template=_REF)

@@ -1,13 +1,13 @@
 """The managers' web pages: the decision log, a case, what is due, the annual report.
 
 Server-rendered HTML from ``templates/web/`` (Jinja2, autoescaped; this module builds the
-web pages' environment, as ``triage.letters`` builds the letters'). No scripts and no build
+web pages' environment, as ``triage.letters.book`` builds the letters'). No scripts and no build
 step: every page works with a keyboard and a screen reader (labels, headings, tables with
 ``<th scope>``, an error summary linking to each field).
 
 Every page needs a signed-in manager (``triage users add NAME``); the session is a signed
 cookie; every form carries the session's CSRF token, checked on POST. The data each page
-shows comes from one library call (``triage.workflow``, ``triage.report``), run on the
+shows comes from one library call (``triage.cases.workflow``, ``triage.report``), run on the
 backend's threads; so does rendering, so a long table never stalls the API.
 """
 
@@ -27,8 +27,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from .. import vocab
-from ..errors import InputError, NotFoundError, Problem, TriageError
+from triage.contract import vocab
+from triage.contract.errors import InputError, NotFoundError, Problem, TriageError
 from .auth import new_csrf_token, password_version, same_token, verify_user_password
 from .backend import Backend
 from .http import Query, problems_of, status_of
@@ -55,8 +55,8 @@ def _groupby_ordered(rows: list[dict[str, Any]], key: str) -> list[tuple[Any, li
 def _environment() -> Any:
     from markupsafe import Markup, escape
 
-    from ..letters import environment
-    from ..render import DEADLINE_LABELS, long_date
+    from triage.letters.book import environment
+    from triage.cli.text import DEADLINE_LABELS, long_date
 
     def describe(errors: list[Problem], name: str, hint: str | None = None) -> Markup:
         ids = [hint] if hint else []
@@ -240,7 +240,7 @@ class Pages:
         return await self._case_page(request, user, request.path_params["reference"])
 
     async def override(self, request: Request, user: str) -> Response:
-        from .. import workflow
+        from triage.cases import workflow
 
         reference = request.path_params["reference"]
         form = request.state.form
@@ -259,7 +259,7 @@ class Pages:
 
     async def letter(self, request: Request, user: str) -> Response:
         """The printable draft of one of the latest decision's letters."""
-        from .. import api
+        from triage import api
 
         reference, template = request.path_params["reference"], request.path_params["template"]
 
@@ -283,7 +283,7 @@ class Pages:
     # ------------------------------------------------------------------ due, report
 
     async def due(self, request: Request, user: str) -> Response:
-        from .. import workflow
+        from triage.cases import workflow
 
         today = date.today()
         within = procedure = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..store import DecisionLog, decision_id
+from triage.log.store import DecisionLog, decision_id
 
 PER_PAGE = 50
 _COLUMNS = "seq, reference, received_date, assessed_at, representation_type, procedure, disposition, reason, stage"

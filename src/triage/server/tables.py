@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from ..errors import StoreError, TriageError
-from ..store import DecisionLog
+from triage.contract.errors import StoreError, TriageError
+from triage.log.store import DecisionLog
 
 IDEMPOTENCY_DAYS = 7  # eForm backends retry within minutes; a week is generous
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from .. import api, vocab, workflow
-from ..errors import TriageError
-from ..ruleset import RuleSet
-from ..store import DecisionLog
-from ..timeline import effective
+from triage import api
+from triage.contract import vocab
+from triage.cases import workflow
+from triage.contract.errors import TriageError
+from triage.rules.ruleset import RuleSet
+from triage.log.store import DecisionLog
+from triage.clock.timeline import effective
 
 
 def words(value: Any) -> str:

@@ -31,10 +31,10 @@ from typing import Any
 
 import yaml
 
-from .assessment import Decider
-from .errors import InputError, RuleError
+from .decider import Decider
+from triage.contract.errors import InputError, RuleError
 from .ruleset import RuleSet, _jsonable, yaml_loader
-from .validation import parse_representation
+from triage.contract.validation import parse_representation
 
 EXPECT_KEYS = ("representation_type", "procedure", "disposition", "reason", "stage", "deadlines",
                "advocacy_offer", "officer_questions", "flags", "letters", "rules_fired_include",

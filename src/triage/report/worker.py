@@ -2,7 +2,7 @@
 
 ``both`` runs the first statement here and the second on a read connection of its own: in a
 thread on a small log, and on a large one in a new Python process, ``python -m
-triage.report_worker``, which reads the request as JSON on standard input and writes the rows
+triage.report.worker``, which reads the request as JSON on standard input and writes the rows
 as a JSON list on standard output. Not a command for people: ``triage report`` is.
 """
 
@@ -27,7 +27,7 @@ PROCESS_FROM = 100_000
 def both(log: Any, first: tuple[str, dict[str, Any]], second: tuple[str, dict[str, Any]]) -> tuple[list[Any], list[Any]]:
     """Run two independent read-only statements at once when the log is a file, the second
     on a read connection of its own, so that the two use both cores of a small server."""
-    from .store import DecisionLog
+    from triage.log.store import DecisionLog
 
     path = Path(str(getattr(log, "path", "")))
     if not isinstance(log, DecisionLog) or not path.is_file():
@@ -86,7 +86,7 @@ def _in_cache(log: Any, size: int) -> bool:
 def query(path: str, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     """One read-only statement on a connection of its own (a connection belongs to the thread
     that opened it)."""
-    from .store import DecisionLog
+    from triage.log.store import DecisionLog
 
     reader = DecisionLog(path)
     try:
@@ -96,14 +96,14 @@ def query(path: str, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def in_process(path: str, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    """``query`` in a new Python process (``python -m triage.report_worker``: the statement
+    """``query`` in a new Python process (``python -m triage.report.worker``: the statement
     in and the rows out as JSON on its pipes; not multiprocessing, which would re-run the
     caller's main script). Runs ``query`` here instead if the process fails."""
-    package_root = str(Path(__file__).resolve().parent.parent)
+    package_root = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
     request = json.dumps({"path": path, "sql": sql, "params": params})
     try:
-        done = subprocess.run([sys.executable, "-m", "triage.report_worker"], input=request, env=env,
+        done = subprocess.run([sys.executable, "-m", "triage.report.worker"], input=request, env=env,
                               capture_output=True, text=True, check=False)
     except OSError:
         return query(path, sql, params)

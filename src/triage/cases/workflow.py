@@ -14,15 +14,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from . import vocab
-from .api import decider, prepare
-from .errors import InputError, NotFoundError, Problem, TriageError, error_json
-from .hints import suggest
-from .models import Decision, Event
-from .ruleset import RuleSet
-from .store import DecisionLog, content_hash, open_log
-from .timeline import CLOSING_EVENTS, CaseState, build_state, deadlines, escalation_window, maximum_response, next_owed, warnings
-from .validation import json_lines, parse_event
+from triage.contract import vocab
+from triage.api import decider, prepare
+from triage.contract.errors import InputError, NotFoundError, Problem, TriageError, error_json
+from triage.contract.hints import suggest
+from triage.contract.models import Decision, Event
+from triage.rules.ruleset import RuleSet
+from triage.log.store import DecisionLog, content_hash, open_log
+from triage.clock.timeline import CLOSING_EVENTS, CaseState, build_state, deadlines, escalation_window, maximum_response, next_owed, warnings
+from triage.contract.validation import json_lines, parse_event
 
 
 @dataclass
@@ -55,7 +55,7 @@ def _refuse(field: str, message: str) -> InputError:
 
 def _check_order(event: Event, state: CaseState, rules: RuleSet) -> None:
     """Refuse events that cannot happen in this case's state (nothing is written)."""
-    from .deadlines import Clock
+    from triage.clock.deadlines import Clock
 
     kind, day, cur = event.event, event.date, state.current
     if day < state.received_date:
@@ -126,7 +126,7 @@ def _check_order(event: Event, state: CaseState, rules: RuleSet) -> None:
 
 def _reassess(event: Event, state: CaseState, rules: RuleSet, log: DecisionLog) -> Decision:
     """A new decision on the case with the facts the event brings."""
-    from . import api
+    from triage import api
 
     raw = dict(state.representation)
     if event.event == "officer_decision":
@@ -241,7 +241,7 @@ def override_counts(log: DecisionLog) -> list[tuple[str, int]]:
 def due(log: DecisionLog, rules: RuleSet, today: date, *, within: int | None = None, overdue: bool = False,
         procedure: str | None = None) -> list[dict[str, Any]]:
     """Open cases with their next deadline, soonest first."""
-    from .deadlines import Clock
+    from triage.clock.deadlines import Clock
 
     clock = Clock(rules)
     out = []
@@ -266,7 +266,7 @@ def due(log: DecisionLog, rules: RuleSet, today: date, *, within: int | None = N
 
 def case_report(log: DecisionLog, rules: RuleSet, reference: str, today: date) -> dict[str, Any]:
     """One case's whole timeline: decisions, events, overrides, letters and deadlines."""
-    from .deadlines import Clock
+    from triage.clock.deadlines import Clock
 
     clock = Clock(rules)
     state = case_state(log, reference)

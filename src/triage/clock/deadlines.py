@@ -10,8 +10,8 @@ from datetime import date
 from typing import Any
 
 from .calendar import WorkingCalendar
-from .facts import _add_months
-from .ruleset import RuleSet
+from triage.rules.facts import _add_months
+from triage.rules.ruleset import RuleSet
 
 UK_WIDE = ("ENG", "NIR", "SCT")
 

@@ -13,11 +13,11 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from . import vocab
+from triage.contract import vocab
 from .hints import suggest
 from .errors import InputError, Problem, TriageError
 from .models import Event, Representation
-from .ruleset import RuleSet
+from triage.rules.ruleset import RuleSet
 
 T = TypeVar("T")
 

@@ -18,8 +18,8 @@ import click
 # plugins (it costs a cold `triage assess` about 15 ms). Library users are unaffected.
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
-from . import __version__  # noqa: E402
-from .errors import TriageError, UsageError
+from triage import __version__  # noqa: E402
+from triage.contract.errors import TriageError, UsageError
 
 
 class Context:
@@ -30,17 +30,17 @@ class Context:
         self.rules_dir = rules
 
     def rules(self) -> Any:
-        from .ruleset import load_rules
+        from triage.rules.ruleset import load_rules
         return load_rules(self.rules_dir)
 
     def log(self) -> Any:
-        from .store import DecisionLog
+        from triage.log.store import DecisionLog
         return DecisionLog(self.db_path)
 
 
 def _read(path: str) -> bytes:
     """The bytes of a case file or standard input, reading no more than the size limit allows."""
-    from .validation import MAX_INPUT_BYTES
+    from triage.contract.validation import MAX_INPUT_BYTES
     if path == "-":
         return sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
     p = Path(path)
@@ -75,7 +75,7 @@ def cli(ctx: click.Context, db: str | None, rules_dir: str | None) -> None:
 @click.pass_obj
 def assess(obj: Context, case: str | None, as_json: bool, batch: str | None, letters_dir: str | None) -> None:
     """Decide a representation, log it and print the decision."""
-    from . import api
+    from triage import api
     if batch:
         raise SystemExit(_assess_batch(obj, batch))
     if not case:
@@ -91,7 +91,7 @@ def assess(obj: Context, case: str | None, as_json: bool, batch: str | None, let
     if as_json:
         click.echo(api.to_json(decision))
     else:
-        from .render import decision_text
+        from .text import decision_text
         click.echo(decision_text(decision.model_dump(mode="json"), obj.rules().flags))
     for path in written:
         click.echo(f"draft written: {path}", err=as_json)
@@ -102,12 +102,12 @@ def _with_reference(raw: Any, reference: str) -> Any:
 
 
 def _read_case(case: str) -> Any:
-    from .validation import decode
+    from triage.contract.validation import decode
     return decode(_read(case), "standard input" if case == "-" else case)
 
 
 def _assess_batch(obj: Context, batch: str) -> int:
-    from . import api
+    from triage import api
     stream = sys.stdin.buffer if batch == "-" else None
     if stream is None:
         if not Path(batch).is_file():
@@ -134,7 +134,7 @@ def _assess_batch(obj: Context, batch: str) -> int:
 @cli.command()
 def schema() -> None:
     """Print the JSON Schema of a representation (for the eForm team)."""
-    from .api import schema as build
+    from triage.api import schema as build
     _echo_json(build())
 
 
@@ -171,7 +171,7 @@ def log_list(obj: Context, since: str | None, until: str | None, procedure: str 
     if as_json:
         _echo_json([{"decision": r.decision, "representation": r.representation} for r in rows])
     else:
-        from .render import log_table
+        from .text import log_table
         click.echo(log_table([{**r.decision, "received_date": r.representation.get("received_date")} for r in rows]))
 
 
@@ -194,7 +194,7 @@ def log_verify(obj: Context) -> None:
 @click.pass_obj
 def log_overrides(obj: Context, as_json: bool) -> None:
     """Overrides, and how often each rule's conclusion was overridden (for rule review)."""
-    from .workflow import override_counts
+    from triage.cases.workflow import override_counts
     store = obj.log()
     counts = override_counts(store)
     if as_json:
@@ -219,7 +219,7 @@ def log_show(obj: Context, ref: str, as_json: bool) -> None:
     if as_json:
         _echo_json([{"decision": r.decision, "representation": r.representation} for r in rows])
         return
-    from .render import decision_text
+    from .text import decision_text
     flags = obj.rules().flags
     click.echo("\n\n".join(decision_text(r.decision, flags) for r in rows))
 
@@ -270,7 +270,7 @@ def _event_options(f: Any) -> Any:
 def record(obj: Context, ref: str | None, event: str | None, batch: str | None, as_json: bool, date_: str | None,
            **fields: Any) -> None:
     """Record a step in a case's life: triage record REF responded --stage 1 --finding upheld."""
-    from . import workflow
+    from triage.cases import workflow
     if batch:
         raise SystemExit(_record_batch(obj, batch))
     if not ref or not event:
@@ -285,12 +285,12 @@ def record(obj: Context, ref: str | None, event: str | None, batch: str | None, 
         return
     click.echo(f"{'recorded' if result.added else 'already recorded'}: {ref} {event} on {payload['date']}")
     if result.decision is not None:
-        from .render import decision_text
+        from .text import decision_text
         click.echo(decision_text(result.decision.model_dump(mode="json"), obj.rules().flags))
 
 
 def _record_batch(obj: Context, batch: str) -> int:
-    from . import workflow
+    from triage.cases import workflow
     if batch != "-" and not Path(batch).is_file():
         raise UsageError(f"no such file: {batch}")
     failed = total = 0
@@ -311,8 +311,8 @@ def _record_batch(obj: Context, batch: str) -> int:
 @click.pass_obj
 def due(obj: Context, within: int | None, overdue: bool, procedure: str | None, today: str | None, as_json: bool) -> None:
     """Open cases with their next deadline, soonest first."""
-    from . import workflow
-    from .render import due_table
+    from triage.cases import workflow
+    from .text import due_table
     rows = workflow.due(obj.log(), obj.rules(), _today(today), within=within, overdue=overdue, procedure=procedure)
     if as_json:
         _echo_json(rows)
@@ -327,8 +327,8 @@ def due(obj: Context, within: int | None, overdue: bool, procedure: str | None, 
 @click.pass_obj
 def case_cmd(obj: Context, ref: str, today: str | None, as_json: bool) -> None:
     """One case's whole timeline: decisions, events, letters, deadlines met or missed."""
-    from . import workflow
-    from .render import case_text
+    from triage.cases import workflow
+    from .text import case_text
     report = workflow.case_report(obj.log(), obj.rules(), ref, _today(today))
     if as_json:
         _echo_json(report)
@@ -346,7 +346,7 @@ def case_cmd(obj: Context, ref: str, today: str | None, as_json: bool) -> None:
 @click.pass_obj
 def override(obj: Context, ref: str, field: str, to: str, reason: str, by: str) -> None:
     """Change a decision's route, disposition or reason, with reasons (the original stays)."""
-    from . import workflow
+    from triage.cases import workflow
     record_ = workflow.override(ref, field, to, reason, by, db=obj.log(), rules=obj.rules())
     click.echo(f"overridden: {ref} {field} {record_['from_value']} -> {to} (decision {record_['decision_id']}, "
                f"by {by})")
@@ -361,7 +361,7 @@ def override(obj: Context, ref: str, field: str, to: str, reason: str, by: str) 
 def letters(obj: Context, ref: str, out_dir: str, templates: tuple[str, ...]) -> None:
     """Re-draft the letters of a logged decision (the latest on REF, or one by id), as a
     manager's overrides of it leave it."""
-    from . import api
+    from triage import api
     store = obj.log()
     row = store.get(ref) if ref.startswith("d-") and ref[2:].isdigit() else store.history(ref)[-1]
     ruleset = obj.rules()
@@ -391,11 +391,11 @@ def rules() -> None:
 @click.pass_obj
 def rules_check(obj: Context, strict: bool) -> None:
     """Validate every rule file; report outcomes no rule can reach."""
-    from .checks import letter_problems, unreachable
+    from triage.rules.checks import letter_problems, unreachable
     ruleset = obj.rules()
     problems = letter_problems(ruleset)
     if problems:
-        from .errors import RuleErrors
+        from triage.contract.errors import RuleErrors
         raise RuleErrors(problems)
     warnings = unreachable(ruleset)
     for w in warnings:
@@ -410,7 +410,7 @@ def rules_check(obj: Context, strict: bool) -> None:
 @click.pass_obj
 def rules_readability(obj: Context) -> None:
     """Flesch reading ease of every complainant letter, standard and simple wording."""
-    from .checks import readability
+    from triage.rules.checks import readability
     rows = readability(obj.rules())
     click.echo(f"{'template':36} {'standard':>8} {'simple':>8}")
     for template, standard, simple in rows:
@@ -425,8 +425,8 @@ def rules_readability(obj: Context) -> None:
 @click.pass_obj
 def rules_test(obj: Context, directory: str | None, verbose: bool) -> None:
     """Run the scenario files (given a case, expect a decision)."""
-    from .api import decider
-    from .scenarios import load_scenarios, run_scenario, uncovered_rules
+    from triage.api import decider
+    from triage.rules.scenarios import load_scenarios, run_scenario, uncovered_rules
     ruleset = obj.rules()
     scenarios = load_scenarios(Path(directory) if directory else ruleset.directory / "scenarios")
     d = decider(ruleset)
@@ -446,7 +446,7 @@ def rules_test(obj: Context, directory: str | None, verbose: bool) -> None:
 
 
 def _register_extensions() -> None:
-    from . import cli_report, cli_serve
+    from triage.cli import report as cli_report, serve as cli_serve
     cli_report.register(cli)
     cli_serve.register(cli)
 

@@ -6,7 +6,7 @@ and the time), ``events`` (the case lifecycle, CONTRACT section 3), ``overrides`
 manager's change of route, disposition or reason; the original decision stays),
 ``letters`` (drafts: template id, template hash, files, when) and ``chain``; and the code
 tables ``decision_codes`` and ``event_codes`` (each record's coded fields, written by a
-trigger with the record; see ``store_codes``), which the annual report counts from.
+trigger with the record; see ``codes``), which the annual report counts from.
 
 Nothing is lost: rows are never updated or deleted (triggers refuse it); every row is
 entered in ``chain`` with a sha256 over its content and the previous entry's hash, so
@@ -35,8 +35,8 @@ from typing import Any
 
 import sqlite_utils
 
-from . import store_codes
-from .errors import NotFoundError, StoreError
+from . import codes
+from triage.contract.errors import NotFoundError, StoreError
 
 DEFAULT_DB = "triage.db"
 GENESIS = "sha256:" + "0" * 64
@@ -130,7 +130,7 @@ class DecisionLog:
     # ------------------------------------------------------------------ writing
 
     def _ensure_schema(self) -> None:
-        if set(_TABLES) | set(store_codes.TABLES) <= set(self.db.table_names()):
+        if set(_TABLES) | set(codes.TABLES) <= set(self.db.table_names()):
             return
         with self._transaction():
             for name, columns in _TABLES.items():
@@ -144,12 +144,12 @@ class DecisionLog:
             # the code tables, filled from the records of a log made before they existed
             # (checked inside the transaction: another process may have just made them)
             present = set(self.db.table_names())
-            for name in store_codes.TABLES:
+            for name in codes.TABLES:
                 if name in present:
                     continue
-                self.db.execute(store_codes.create(name))
-                self.db.execute(store_codes.backfill(name))
-                self.db.execute(store_codes.trigger(name))
+                self.db.execute(codes.create(name))
+                self.db.execute(codes.backfill(name))
+                self.db.execute(codes.trigger(name))
                 for statement in _APPEND_ONLY:
                     self.db.execute(statement.format(t=name))
 
@@ -375,8 +375,8 @@ class DecisionLog:
             for (seq,) in self.db.execute(f"SELECT seq FROM {table}").fetchall():
                 if seq not in seqs:
                     problems.append(f"{table} row {seq} is not in the chain (added behind the log's back)")
-        for table, (source, _, _) in store_codes.TABLES.items():
-            for (seq,) in self.db.execute(store_codes.mismatches(table)).fetchall():
+        for table, (source, _, _) in codes.TABLES.items():
+            for (seq,) in self.db.execute(codes.mismatches(table)).fetchall():
                 problems.append(f"{table} row {seq} does not match {source} row {seq} "
                                 "(the code tables were changed behind the log's back)")
         return problems

@@ -26,7 +26,7 @@ def register(cli: click.Group) -> None:
     def report_cmd(obj: Any, year: str | None, years: int, basis: str, fmt: str, out: str | None,
                    suppress_below: int | None) -> None:
         """The annual report (Regulation 13(3)): every table, several years side by side."""
-        from . import report
+        from triage import report
 
         rules = obj.rules()
         data = report.build(obj.log(), rules, year=year or report.last_complete_year(), years=years, basis=basis,

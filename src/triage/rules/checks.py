@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from . import vocab
-from .errors import RuleError
+from triage.contract import vocab
+from triage.contract.errors import RuleError
 from .ruleset import RuleSet
 
 # Outcomes reached outside the assessment rules: a pre-complaint is closed as "not
@@ -34,10 +34,10 @@ def _sample_decisions(rules: RuleSet) -> list[tuple[dict[str, object], dict[str,
     import json
     from datetime import datetime, timezone
 
-    from .api import decider
-    from .errors import InputError, RuleError
+    from triage.api import decider
+    from triage.contract.errors import InputError, RuleError
     from .scenarios import load_scenarios
-    from .validation import parse_representation
+    from triage.contract.validation import parse_representation
 
     d = decider(rules)
     cases: list[dict[str, object]] = [s.case for s in load_scenarios(rules.directory / "scenarios")]
@@ -60,9 +60,9 @@ def _sample_decisions(rules: RuleSet) -> list[tuple[dict[str, object], dict[str,
 def letter_problems(rules: RuleSet) -> list["RuleError"]:
     """Render every letter each sample decision calls for, in both wordings; a template that
     uses a field the case does not have, or fails in any way, is reported with its line."""
-    from .api import decider
-    from .errors import RuleError
-    from .letters import LetterError
+    from triage.api import decider
+    from triage.contract.errors import RuleError
+    from triage.letters.book import LetterError
 
     book = decider(rules).letters
     errors: dict[str, RuleError] = {}
@@ -79,8 +79,8 @@ def letter_problems(rules: RuleSet) -> list["RuleError"]:
 
 def readability(rules: RuleSet) -> list[tuple[str, float | None, float | None]]:
     """Mean Flesch reading ease per complainant template: standard and simple wording."""
-    from .api import decider
-    from .letters import letter_body, reading_ease
+    from triage.api import decider
+    from triage.letters.book import letter_body, reading_ease
 
     book = decider(rules).letters
     scores: dict[str, dict[bool, list[float]]] = {}

@@ -1,6 +1,6 @@
 """From a validated representation to a decision: facts, phases of rules, deadlines.
 
-This module holds no policy: which rule wins is the rules' order (see ``triage.ruleset``),
+This module holds no policy: which rule wins is the rules' order (see ``triage.rules.ruleset``),
 and every figure comes from the settings.
 """
 
@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from .deadlines import Clock
+from triage.clock.deadlines import Clock
 from .engine import Engine
-from .errors import RuleError
+from triage.contract.errors import RuleError
 from .facts import EXCLUSIVE_CONCLUSIONS, build_facts
-from .models import Decision, FiredRule, OfficerQuestion, Representation
+from triage.contract.models import Decision, FiredRule, OfficerQuestion, Representation
 from .ruleset import Rule, RuleSet
 
 
@@ -50,7 +50,7 @@ class Decider:
     def letters(self) -> Any:
         """The LetterBook of this ruleset's templates (built on first use)."""
         if self._letters is None:
-            from .letters import LetterBook
+            from triage.letters.book import LetterBook
             if self.rules.templates_dir is None:
                 raise RuleError("no letter templates directory")
             self._letters = LetterBook(self.rules.templates_dir, self.rules.council)

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from . import vocab
+from triage.contract import vocab
 
 if TYPE_CHECKING:
-    from .calendar import WorkingCalendar
-    from .models import Representation
+    from triage.clock.calendar import WorkingCalendar
+    from triage.contract.models import Representation
     from .ruleset import RuleSet
 
 

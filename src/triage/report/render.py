@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .errors import UsageError
+from triage.contract.errors import UsageError
 
 FORMATS = ("json", "md", "html", "csv")
 
@@ -60,7 +60,7 @@ def _pct_value(text: Any) -> int | None:
 
 def headlines(report: dict[str, Any]) -> list[dict[str, str]]:
     """The headline figures with the change on the year before (as seed 001's summary gives them)."""
-    from .report import percent
+    from .table import percent
 
     years = report["years"]
     now, before = years[0], years[1] if len(years) > 1 else None
@@ -175,14 +175,14 @@ def templates_dir(rules: Any = None) -> Path:
         return Path(env)
     if rules is not None and getattr(rules, "directory", None) is not None:
         return Path(rules.directory).resolve().parent / "templates" / "report"
-    from .ruleset import default_rules_dir
+    from triage.rules.ruleset import default_rules_dir
 
     return default_rules_dir().resolve().parent / "templates" / "report"
 
 
 def _environment(directory: Path) -> Any:
     """Autoescaped and sandboxed, like the letters (a council may edit the report's template)."""
-    from .letters import environment
+    from triage.letters.book import environment
 
     env = environment(directory, autoescape=True)
     env.filters["cell"] = cell
@@ -191,7 +191,7 @@ def _environment(directory: Path) -> Any:
 
 def to_html(report: dict[str, Any], rules: Any = None) -> str:
     """A self-contained, printable HTML document (inline CSS and SVG; no scripts, no links out)."""
-    from .report_charts import charts
+    from .charts import charts
 
     directory = templates_dir(rules)
     if not (directory / "report.html.j2").is_file():

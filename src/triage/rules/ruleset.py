@@ -35,10 +35,10 @@ from pathlib import Path
 from typing import Any
 
 
-from . import vocab
+from triage.contract import vocab
 from .conditions import ConditionError, compile_condition
-from .hints import suggest
-from .errors import RuleError, RuleErrors
+from triage.contract.hints import suggest
+from triage.contract.errors import RuleError, RuleErrors
 from .facts import CUMULATIVE_CONCLUSIONS, EXCLUSIVE_CONCLUSIONS, FACTS
 from .taxonomy import Taxonomy
 
@@ -344,7 +344,7 @@ def default_rules_dir() -> Path:
     env = os.environ.get("TRIAGE_RULES")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "rules"
+    return Path(__file__).resolve().parents[3] / "rules"
 
 
 _cache: dict[Path, RuleSet] = {}
@@ -352,11 +352,11 @@ _cache: dict[Path, RuleSet] = {}
 
 def _code_key() -> str:
     """What a cached ruleset depends on besides the rule files: this package's code."""
-    here = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
-    for source in sorted(here.glob("*.py")):
+    for source in sorted(package.rglob("*.py")):
         stat = source.stat()
-        digest.update(f"{source.name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+        digest.update(f"{source.relative_to(package)}:{stat.st_size}:{stat.st_mtime_ns};".encode())
     import sys
 
     digest.update(sys.version.encode())
@@ -364,9 +364,9 @@ def _code_key() -> str:
 
 
 def _cache_path(directory: Path) -> Path | None:
-    """Where a loaded, validated ruleset is kept between runs (see triage.calendar for the
+    """Where a loaded, validated ruleset is kept between runs (see triage.clock.calendar for the
     cache directory). Keyed by the ruleset hash and the code, so any edit invalidates it."""
-    from .calendar import cache_dir
+    from triage.clock.calendar import cache_dir
 
     base = cache_dir()
     if base is None:

@@ -14,7 +14,7 @@ A condition is a mapping; every entry must hold (an implicit *and*)::
 A value starting with ``$`` names a list declared under ``lists:`` in a rule file, or a
 setting in rules/settings.yaml (``$statutory.request_stage2.days``), so timescales stay
 settings and long lists are written once. Conditions are checked against the fact schema
-(``triage.facts.FACTS``) when the rules load: an unknown fact, operator or value fails
+(``triage.rules.facts.FACTS``) when the rules load: an unknown fact, operator or value fails
 with a suggestion.
 
 durable-rules quirks handled here: facts are flat (dots become ``__``); it cannot compare
@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .facts import FACTS, FactSpec
-from .hints import suggest
+from triage.contract.hints import suggest
 
 LIST_SENTINEL = ""
 SCALAR_OPS = ("in", "not", "not_in", "gt", "gte", "lt", "lte", "exists")

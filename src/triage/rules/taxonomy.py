@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .hints import nearest
+from triage.contract.hints import nearest
 
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 

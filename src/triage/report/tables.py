@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .report import Table, _sum, mean
-from .report_labels import (EQUALITY, FINDINGS, METHOD_ORDER, RELATIONSHIP_TOTALS, UNKNOWN_SERVICE, YP_METHOD_ORDER,
+from .table import Table, _sum, mean
+from .labels import (EQUALITY, FINDINGS, METHOD_ORDER, RELATIONSHIP_TOTALS, UNKNOWN_SERVICE, YP_METHOD_ORDER,
                             by_taxonomy, equality_label, label_in, ordered)
 
 OTHER_REPRESENTATIONS = [

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .taxonomy import LabelList, normalise
+from triage.rules.taxonomy import LabelList, normalise
 
 FINDINGS = {"upheld": "Upheld", "partially_upheld": "Partially upheld", "not_upheld": "Not upheld",
             "no_finding": "No finding"}

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from . import vocab
+from triage.contract import vocab
 
 REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 Reference = Annotated[str, StringConstraints(pattern=REFERENCE_PATTERN)]

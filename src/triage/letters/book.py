@@ -22,7 +22,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from .errors import TriageError
+from triage.contract.errors import TriageError
 
 SUFFIX = ".txt.j2"
 _FRONT = re.compile(r"^\{#-?\s*\n(.*?)\n\s*-?#\}", re.S)

@@ -24,7 +24,7 @@ from durable import engine as durable_engine
 
 from .conditions import LIST_SENTINEL, durable_key
 from .facts import FACTS
-from .errors import RuleError
+from triage.contract.errors import RuleError
 from .ruleset import RuleSet
 
 _FIRED_PREFIX = "fired__"

@@ -1,6 +1,6 @@
 """`triage serve`, `triage keys` and `triage users`: short wrappers over ``triage.server``.
 
-    from triage.cli_serve import register
+    from .serve import register
     register(cli)       # adds the three commands to the `triage` group
 
 ``--db`` may be given to the `triage` command (as everywhere) or to these commands.
@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from .errors import UsageError
+from triage.contract.errors import UsageError
 
 _KEY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _USER_NAME = re.compile(r"^[^\W_][\w .@'-]{0,99}$")
@@ -30,8 +30,8 @@ def _db(db: str | None) -> str | None:
 
 
 def _tables(db: str | None) -> Any:
-    from .server.tables import ServerTables
-    from .store import DecisionLog
+    from triage.server.tables import ServerTables
+    from triage.log.store import DecisionLog
 
     return ServerTables(DecisionLog(_db(db)))
 
@@ -46,7 +46,7 @@ def _name(value: str, pattern: re.Pattern[str], what: str) -> str:
 
 
 def _new_password(name: str) -> str:
-    from .server.auth import password_problem
+    from triage.server.auth import password_problem
 
     password: str = click.prompt(f"Password for {name}", hide_input=True, confirmation_prompt=True, err=True)
     problem = password_problem(password)
@@ -74,8 +74,8 @@ def register(cli: click.Group) -> None:
         in with `triage users add NAME`. Session cookies are signed with $TRIAGE_SECRET_KEY
         (else a random key: managers sign in again after a restart). OpenAPI: /v1/openapi.json.
         """
-        from .server.app import create_app
-        from .server.runner import run
+        from triage.server.app import create_app
+        from triage.server.runner import run
 
         rules = getattr(ctx.find_object(object), "rules_dir", None)
         app = create_app(_db(db), rules, https_only=https_only)
@@ -99,7 +99,7 @@ def register(cli: click.Group) -> None:
     @_DB
     def keys_add(name: str, db: str | None) -> None:
         """Create a key named NAME and print it (once: it cannot be shown again)."""
-        from .server.auth import key_hash, key_prefix, new_api_key
+        from triage.server.auth import key_hash, key_prefix, new_api_key
 
         name = _name(name, _KEY_NAME, "key")
         key = new_api_key()
@@ -136,7 +136,7 @@ def register(cli: click.Group) -> None:
     @_DB
     def users_add(name: str, db: str | None) -> None:
         """Add a manager; prompts for the password (twice)."""
-        from .server.auth import hash_password
+        from triage.server.auth import hash_password
 
         name = _name(name, _USER_NAME, "user")
         tables = _tables(db)
@@ -151,7 +151,7 @@ def register(cli: click.Group) -> None:
     @_DB
     def users_password(name: str, db: str | None) -> None:
         """Set a manager's password (signs them out everywhere)."""
-        from .server.auth import hash_password
+        from triage.server.auth import hash_password
 
         tables = _tables(db)
         if tables.user(name) is None:

@@ -1,0 +1,1 @@
+"""A case after its first decision: recording events, re-assessing, overrides, what is due."""

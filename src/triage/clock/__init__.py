@@ -1,0 +1,1 @@
+"""Working days and deadlines: the calendar, the deadlines of a decision, a case's timeline."""

@@ -1,0 +1,1 @@
+"""The public shapes: input and output models, validation, vocabulary and errors."""

@@ -1,0 +1,1 @@
+"""Drafting letters from the templates in ``templates/letters/``."""

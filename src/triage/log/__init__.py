@@ -1,0 +1,1 @@
+"""The append-only decision log (SQLite) and its code tables."""
