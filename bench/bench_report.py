@@ -59,6 +59,7 @@ def pool(size: int, seed: int) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """Representations from bench/generate.py, each with the decision the rules make on it."""
     sys.path.insert(0, str(BENCH))
     import generate  # the other benchmark's generator (bench/generate.py)
+
     import triage
 
     gen = generate.Generator(generate.Taxonomy(generate.DEFAULT_TAXONOMY), seed)

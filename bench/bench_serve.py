@@ -292,9 +292,9 @@ def main(argv: list[str] | None = None) -> int:
     for suffix in ("", "-wal", "-shm"):
         Path(str(db) + suffix).unlink(missing_ok=True)
     sys.path.insert(0, str(REPO / "src"))
+    from triage.log.store import DecisionLog
     from triage.server.auth import key_hash, key_prefix, new_api_key
     from triage.server.tables import ServerTables
-    from triage.log.store import DecisionLog
 
     key = new_api_key()
     log = DecisionLog(db)

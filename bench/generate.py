@@ -31,9 +31,9 @@ import random
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from pathlib import Path
-from collections.abc import Callable, Mapping
 from typing import Any
 
 import yaml

@@ -44,8 +44,9 @@ def test_concurrent_threads_share_one_engine(rules: Any, case: dict[str, Any]) -
 
 def test_same_input_same_decision(rules: Any, case: dict[str, Any]) -> None:
     """Decisions are reproducible: the same input and ruleset give the same decision."""
-    import triage
     from datetime import datetime, timezone
+
+    import triage
 
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)
     first = triage.decide(json.dumps(case), rules=rules, now=now).model_dump(mode="json")

@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from conftest import EXAMPLES, RULES, ROOT
+from conftest import EXAMPLES, ROOT, RULES
 
 GOLDEN = Path(__file__).parent / "golden" / "letters"
 NOW = datetime(2025, 11, 10, 9, 30, tzinfo=timezone.utc)

@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import RULES, case_with
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from conftest import RULES, case_with
 
 GOLDEN = Path(__file__).parent / "golden" / "report"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
@@ -148,8 +147,8 @@ def log_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def reports(log_path: Path) -> dict[str, dict[str, Any]]:
     from triage import report
-    from triage.rules.ruleset import load_rules
     from triage.log.store import DecisionLog
+    from triage.rules.ruleset import load_rules
 
     log = DecisionLog(log_path)
     return {basis: report.build(log, load_rules(RULES), year="2024-25", basis=basis)
@@ -495,8 +494,8 @@ def test_rows_are_the_seeds(reports: dict[str, Any]) -> None:
 def test_corporate_bands_follow_the_settings(log_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A council counting corporate timescales from receipt (seed 000: 10/20 and 20/40) gets those bands."""
     from triage import report
-    from triage.rules.ruleset import load_rules
     from triage.log.store import DecisionLog
+    from triage.rules.ruleset import load_rules
 
     rules_dir = tmp_path / "rules"
     shutil.copytree(RULES, rules_dir)
@@ -550,8 +549,8 @@ def test_year_refused(value: str) -> None:
 def test_suppression(log_path: Path) -> None:
     """--suppress-below K shows counts 1 to K-1 as "<K" (their percentages as [c]); 0, K and up stay."""
     from triage import report
-    from triage.rules.ruleset import load_rules
     from triage.log.store import DecisionLog
+    from triage.rules.ruleset import load_rules
 
     r = report.build(DecisionLog(log_path), load_rules(RULES), year="2024-25", suppress_below=5)
     methods = {x["label"]: x for x in next(t for t in r["tables"] if t["id"] == "methods")["rows"]}
@@ -617,9 +616,9 @@ def test_every_declared_sum_adds_up_and_hides_safely(log_path: Path) -> None:
     """In every table of the report, each row declared a sum of others is their sum, in every year,
     and with suppression no sum is left with a single hidden count it could reveal."""
     from triage import report
+    from triage.log.store import DecisionLog
     from triage.report.build import _Builder
     from triage.rules.ruleset import load_rules
-    from triage.log.store import DecisionLog
 
     years = [report.FinancialYear(y) for y in (2024, 2023, 2022)]
     for basis in ("received", "resolved"):
@@ -714,9 +713,9 @@ def test_charts_never_draw_a_hidden_count(log_path: Path) -> None:
     """With suppression, a share bar with a hidden part is not drawn and says so, the mix bars end
     with the total as the table prints it, and no segment stands for a hidden count."""
     from triage import report
+    from triage.log.store import DecisionLog
     from triage.report.charts import HIDDEN, charts
     from triage.rules.ruleset import load_rules
-    from triage.log.store import DecisionLog
 
     r = report.build(DecisionLog(log_path), load_rules(RULES), year="2024-25", suppress_below=3)
     drawn = {c["title"]: c for c in charts(r)}
@@ -834,8 +833,8 @@ def test_command_has_help(cli_run: Any) -> None:
 def test_empty_log(tmp_path: Path) -> None:
     """A new log gives every table with nothing counted (no error, no division by zero)."""
     from triage import report
-    from triage.rules.ruleset import load_rules
     from triage.log.store import DecisionLog
+    from triage.rules.ruleset import load_rules
 
     r = report.build(DecisionLog(tmp_path / "empty.db"), load_rules(RULES), year="2024-25")
     assert {t["id"] for t in r["tables"]} >= set(TABLE_IDS)
@@ -848,8 +847,8 @@ def test_one_connection_gives_the_same_report(log_path: Path, reports: dict[str,
     """The two statements run at once on two connections; run one after the other (any object
     with the log's query()) they give the same report."""
     from triage import report
-    from triage.rules.ruleset import load_rules
     from triage.log.store import DecisionLog
+    from triage.rules.ruleset import load_rules
 
     class Reader:
         def __init__(self, log: DecisionLog) -> None:
@@ -873,9 +872,10 @@ def test_second_statement_in_a_process_gives_the_same_report(
     import sys
 
     from triage import report
-    from triage.report import sql as report_sql, worker as report_worker
-    from triage.rules.ruleset import load_rules
     from triage.log.store import DecisionLog
+    from triage.report import sql as report_sql
+    from triage.report import worker as report_worker
+    from triage.rules.ruleset import load_rules
 
     monkeypatch.setattr(report_worker, "PROCESS_FROM", 0)
     monkeypatch.setattr(report_worker, "_in_cache", lambda log, size: False)  # as if read from disk
@@ -899,8 +899,8 @@ def test_second_statement_in_a_process_gives_the_same_report(
 def test_the_page_cache_probe_reads_the_log(log_path: Path) -> None:
     """The probe deciding whether to warm the cache runs on any log and answers yes or no (its
     answer depends on the disk's speed, so only its form is pinned here)."""
-    from triage.report import worker as report_worker
     from triage.log.store import DecisionLog
+    from triage.report import worker as report_worker
 
     log = DecisionLog(log_path)
     assert report_worker._in_cache(log, log.count()) in (True, False)

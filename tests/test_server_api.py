@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import RULES
 from test_server_support import Site, add_key, app, client, example, rows, site  # noqa: F401
 
@@ -61,9 +60,9 @@ def test_a_wrong_key_is_refused(client: Any, site: Site, header: str) -> None:
 
 def test_a_revoked_key_stops_working(client: Any, site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
     """Revoking a key (from another connection, as `triage keys revoke` does) ends its access."""
+    from triage.log.store import DecisionLog
     from triage.server import app as app_module
     from triage.server.tables import ServerTables
-    from triage.log.store import DecisionLog
 
     monkeypatch.setattr(app_module, "KEY_CACHE_SECONDS", 0.0)
     assert client.get("/v1/schema", headers=site.auth).status_code == 200
@@ -282,8 +281,8 @@ def test_an_event_retry_with_the_same_key_is_replayed(client: Any, site: Site) -
 def test_a_case_is_its_case_report(client: Any, site: Site) -> None:
     """GET /v1/cases/REF is `triage case REF --json` (the library's case_report)."""
     from triage.cases import workflow
-    from triage.rules.ruleset import load_rules
     from triage.log.store import DecisionLog
+    from triage.rules.ruleset import load_rules
 
     client.post("/v1/assess", json=example(), headers=site.auth)
     r = client.get("/v1/cases/CS-2025-00017?today=2025-03-20", headers=site.auth)
@@ -335,8 +334,8 @@ def test_bad_due_parameters_are_422(client: Any, site: Site, query: str, field: 
 def test_the_report_is_the_report_module_s(client: Any, site: Site) -> None:
     """GET /v1/report/2024-25 is triage.report.build for that year (CONTRACT section 5)."""
     import triage.report
-    from triage.rules.ruleset import load_rules
     from triage.log.store import DecisionLog
+    from triage.rules.ruleset import load_rules
 
     client.post("/v1/assess", json=example(), headers=site.auth)
     r = client.get("/v1/report/2024-25", headers=site.auth)

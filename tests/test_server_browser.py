@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import RULES
 from test_server_support import PASSWORD, USER, add_key, add_user, example
 

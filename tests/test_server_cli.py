@@ -9,7 +9,6 @@ from typing import Any
 import click
 import pytest
 from click.testing import CliRunner
-
 from conftest import RULES
 
 

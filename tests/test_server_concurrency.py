@@ -40,9 +40,9 @@ class Client:
 
 def test_concurrent_submissions_are_each_logged_exactly_once(tmp_path: Path) -> None:
     """8 clients x 100 submissions against uvicorn: 800 decisions, each logged once, no error, chain intact."""
+    from triage.log.store import DecisionLog
     from triage.server import create_app
     from triage.server.runner import BackgroundServer
-    from triage.log.store import DecisionLog
 
     db = tmp_path / "log.db"
     key = add_key(db, "eform")

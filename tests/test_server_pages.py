@@ -7,9 +7,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from test_server_support import (PASSWORD, USER, Site, app, check_accessible, client, csrf_token,  # noqa: F401
-                                 example, rows, sign_in, site)
+from test_server_support import (  # noqa: F401
+    PASSWORD,
+    USER,
+    Site,
+    app,
+    check_accessible,
+    client,
+    csrf_token,
+    example,
+    rows,
+    sign_in,
+    site,
+)
 
 PAGES = ["/decisions", "/cases/CS-2025-00017", "/due", "/report", "/report/printable?year=2024-25",
          "/cases/CS-2025-00017/letters/ack_statutory_stage1"]
@@ -96,9 +106,9 @@ def test_sign_out_ends_the_session(manager: Any) -> None:
 
 def test_removing_a_user_or_changing_the_password_ends_their_sessions(manager: Any, site: Site) -> None:
     """A changed password or a removed account signs the manager out at the next request."""
+    from triage.log.store import DecisionLog
     from triage.server.auth import hash_password
     from triage.server.tables import ServerTables
-    from triage.log.store import DecisionLog
 
     tables = ServerTables(DecisionLog(site.db))
     tables.set_password(USER, hash_password("another long password"))

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import EXAMPLES, RULES
 
 PASSWORD = "correct horse battery"
@@ -34,9 +33,9 @@ class Site:
 
 
 def add_key(db: Path, name: str) -> str:
+    from triage.log.store import DecisionLog
     from triage.server.auth import key_hash, key_prefix, new_api_key
     from triage.server.tables import ServerTables
-    from triage.log.store import DecisionLog
 
     key = new_api_key()
     log = DecisionLog(db)
@@ -46,9 +45,9 @@ def add_key(db: Path, name: str) -> str:
 
 
 def add_user(db: Path, name: str = USER, password: str = PASSWORD) -> None:
+    from triage.log.store import DecisionLog
     from triage.server.auth import hash_password
     from triage.server.tables import ServerTables
-    from triage.log.store import DecisionLog
 
     log = DecisionLog(db)
     ServerTables(log).add_user(name, hash_password(password))

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import RULES, case_with, in_threads
 
 
@@ -87,8 +86,8 @@ def test_an_older_log_gets_its_code_tables_on_opening(db: Path) -> None:
     """A log made before the code tables is filled in when first opened, with the same rows
     the triggers write; the report and `verify` are as before."""
     from triage import report
-    from triage.rules.ruleset import load_rules
     from triage.log.store import DecisionLog
+    from triage.rules.ruleset import load_rules
 
     _log(db)
     before = {t: _rows(db, t) for t in ("decision_codes", "event_codes")}

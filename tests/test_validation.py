@@ -8,10 +8,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from conftest import log_rows
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from conftest import log_rows
 
 
 def _assess(run: Any, payload: bytes) -> Any:

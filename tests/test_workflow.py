@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import RULES, case_with
 
 TODAY = date(2024, 1, 15)
@@ -28,8 +27,8 @@ def _record(db: Path, reference: str, event: str, day: str, **fields: Any) -> An
 
 def _deadlines(db: Path, reference: str, today: date = TODAY) -> list[tuple[str, str, str]]:
     from triage.cases import workflow
-    from triage.rules.ruleset import load_rules
     from triage.log.store import DecisionLog
+    from triage.rules.ruleset import load_rules
 
     report = workflow.case_report(DecisionLog(db), load_rules(RULES), reference, today)
     return [(x["step"], x["due"], x["status"]) for x in report["deadlines"]]
@@ -297,8 +296,8 @@ def test_warning_while_no_statement_agreed(tmp_path: Path) -> None:
     """Stage 2 without an agreed statement warns after 10 working days; the clock runs from the request."""
     import triage
     from triage.cases import workflow
-    from triage.rules.ruleset import load_rules
     from triage.log.store import DecisionLog
+    from triage.rules.ruleset import load_rules
 
     db = tmp_path / "s2.db"
     triage.assess(_case(reference="W", received_date="2024-02-01", about__grounds_arose="2024-01-10"), db=db, rules=RULES)

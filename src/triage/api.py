@@ -17,12 +17,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from triage.rules.decider import Decider, assign_reference
 from triage.contract.errors import InputError, Problem, RuleError, TriageError, UsageError, error_json
 from triage.contract.models import Decision, Representation
-from triage.rules.ruleset import RuleSet, load_rules
-from triage.log.store import DecisionLog, open_log
 from triage.contract.validation import decode, json_lines, parse_representation
+from triage.log.store import DecisionLog, open_log
+from triage.rules.decider import Decider, assign_reference
+from triage.rules.ruleset import RuleSet, load_rules
 
 _deciders: dict[str, Decider] = {}
 

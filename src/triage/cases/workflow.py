@@ -14,15 +14,24 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from triage.contract import vocab
 from triage.api import decider, prepare
+from triage.clock.timeline import (
+    CLOSING_EVENTS,
+    CaseState,
+    build_state,
+    deadlines,
+    escalation_window,
+    maximum_response,
+    next_owed,
+    warnings,
+)
+from triage.contract import vocab
 from triage.contract.errors import InputError, NotFoundError, Problem, TriageError, error_json
 from triage.contract.hints import suggest
 from triage.contract.models import Decision, Event
-from triage.rules.ruleset import RuleSet
-from triage.log.store import DecisionLog, content_hash, open_log
-from triage.clock.timeline import CLOSING_EVENTS, CaseState, build_state, deadlines, escalation_window, maximum_response, next_owed, warnings
 from triage.contract.validation import json_lines, parse_event
+from triage.log.store import DecisionLog, content_hash, open_log
+from triage.rules.ruleset import RuleSet
 
 
 @dataclass

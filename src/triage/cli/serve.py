@@ -30,8 +30,8 @@ def _db(db: str | None) -> str | None:
 
 
 def _tables(db: str | None) -> Any:
-    from triage.server.tables import ServerTables
     from triage.log.store import DecisionLog
+    from triage.server.tables import ServerTables
 
     return ServerTables(DecisionLog(_db(db)))
 

@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-DEADLINE_LABELS = {
-    "act_by": "act by (same day)",
-    "acknowledge_by": "acknowledge by",
-    "request_information_by": "ask for the missing information by",
-    "respond_by": "respond by",
-    "respond_by_latest": "respond at the latest by",
-    "panel_by": "review panel meets by",
-    "panel_report_by": "panel report by",
-}
-
-
-def long_date(value: str | date) -> str:
-    d = value if isinstance(value, date) else date.fromisoformat(value)
-    return f"{d:%a} {d.day} {d:%b %Y}"
+from triage.clock.calendar import short_date
+from triage.contract.vocab import DEADLINE_LABELS
 
 
 def decision_text(d: dict[str, Any], flags: dict[str, str] | None = None) -> str:
@@ -34,7 +21,7 @@ def decision_text(d: dict[str, Any], flags: dict[str, str] | None = None) -> str
     if d.get("deadlines"):
         lines.append("Deadlines (working days):")
         for key, value in d["deadlines"].items():
-            lines.append(f"  {DEADLINE_LABELS.get(key, key.replace('_', ' ')):<28} {long_date(value)}")
+            lines.append(f"  {DEADLINE_LABELS.get(key, key.replace('_', ' ')):<28} {short_date(value)}")
     if d.get("advocacy_offer"):
         lines.append("Advocacy: offer help to get an advocate (Children Act 1989 s.26A).")
     for q in d.get("officer_questions", []):
@@ -73,7 +60,7 @@ def due_table(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "Nothing is due."
     head = ("due", "days left", "reference", "procedure", "stage", "step owed")
-    table = [head] + [(long_date(r["due"]), str(r["working_days_left"]) + (" OVERDUE" if r["working_days_left"] < 0 else ""),
+    table = [head] + [(short_date(r["due"]), str(r["working_days_left"]) + (" OVERDUE" if r["working_days_left"] < 0 else ""),
                        r["reference"], r.get("procedure") or r["representation_type"].replace("_", " "),
                        str(r.get("stage") or "-"), r["step"]) for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(head))]
@@ -85,7 +72,7 @@ def case_text(report: dict[str, Any]) -> str:
     d = report["decision"]
     route = d["representation_type"].replace("_", " ") + (f" · {d['procedure']} procedure" if d.get("procedure") else "")
     lines = [f"{report['reference']}  {route}  ({report['status']})",
-             f"Received {long_date(report['received_date'])}; latest decision {d['decision_id']}: "
+             f"Received {short_date(report['received_date'])}; latest decision {d['decision_id']}: "
              f"{d['disposition'].replace('_', ' ')}" + (f" ({d['reason'].replace('_', ' ')})" if d.get("reason") else "")
              + (f", stage {d['stage']}" if d.get("stage") else ""), "", "Timeline:"]
     items = [(x["for_date"], f"decision {x['decision_id']}: {x['disposition'].replace('_', ' ')}"
@@ -100,21 +87,21 @@ def case_text(report: dict[str, Any]) -> str:
     for letter in report["letters"]:
         items.append((letter["drafted_at"][:10], f"letter drafted: {letter['template']}"))
     for day, text in sorted(items, key=lambda t: t[0]):
-        lines.append(f"  {long_date(day):<17} {text}")
+        lines.append(f"  {short_date(day):<17} {text}")
     lines += ["", "Deadlines:"]
     for x in report["deadlines"]:
         if x["status"] == "met":
-            status = f"met {long_date(x['done'])}"
+            status = f"met {short_date(x['done'])}"
         elif x["status"] == "missed":
-            status = f"MISSED (done {long_date(x['done'])})"
+            status = f"MISSED (done {short_date(x['done'])})"
         elif x["working_days_left"] >= 0:
             status = f"owed, {x['working_days_left']} working days left"
         else:
             status = f"OVERDUE by {-x['working_days_left']} working days"
-        lines.append(f"  {long_date(x['due']):<17} {x['step']}: {status}  [{x['rule']}; from {x['from']}]")
+        lines.append(f"  {short_date(x['due']):<17} {x['step']}: {status}  [{x['rule']}; from {x['from']}]")
     if report.get("next_stage_request_by"):
         n = report["next_stage_request_by"]
-        lines.append(f"  The complainant may ask for stage {n['stage']} by {long_date(n['date'])}.")
+        lines.append(f"  The complainant may ask for stage {n['stage']} by {short_date(n['date'])}.")
     for w in report.get("warnings", []):
         lines.append(f"Warning: {w}")
     return "\n".join(lines)

@@ -259,3 +259,21 @@ class WorkingCalendar:
                 for year in range(start.year, end.year + 1)
             )
         )
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, d)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def short_date(value: str | date) -> str:
+    """'Fri 28 Mar 2025': how dates read in officers' listings and the managers' pages."""
+    d = value if isinstance(value, date) else date.fromisoformat(value)
+    return f"{d:%a} {d.day} {d:%b %Y}"

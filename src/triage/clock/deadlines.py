@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from .calendar import WorkingCalendar
-from triage.rules.facts import _add_months
 from triage.rules.ruleset import RuleSet
+
+from .calendar import WorkingCalendar, add_months
 
 UK_WIDE = ("ENG", "NIR", "SCT")
 
@@ -54,7 +54,7 @@ class Clock:
                 # working day (ICO guidance on the right of access).
                 sar = s["information_request"]["sar"]
                 months = (sar["respond_months"], sar["respond_months"] + sar["extension_months"])
-                due, latest = (self.calendar.next_working_day(_add_months(received, m)) for m in months)
+                due, latest = (self.calendar.next_working_day(add_months(received, m)) for m in months)
                 return {"respond_by": due, "respond_by_latest": latest}
             foi = s["information_request"]["foi"]
             return {"respond_by": self.uk_calendar.add_working_days(received, int(foi["respond"]))}

@@ -14,10 +14,11 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from triage.contract import vocab
-from .hints import suggest
-from .errors import InputError, Problem, TriageError
-from .models import Event, Representation
 from triage.rules.ruleset import RuleSet
+
+from .errors import InputError, Problem, TriageError
+from .hints import suggest
+from .models import Event, Representation
 
 T = TypeVar("T")
 

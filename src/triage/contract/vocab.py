@@ -82,3 +82,14 @@ EVENTS = (
 LGSCO_REFERRAL_TYPES = ("education_non_social_care", "social_care", "not_known")
 
 OVERRIDABLE = ("representation_type", "procedure", "disposition", "reason", "stage")
+
+# How each deadline is named to an officer (the keys of a decision's ``deadlines``).
+DEADLINE_LABELS = {
+    "act_by": "act by (same day)",
+    "acknowledge_by": "acknowledge by",
+    "request_information_by": "ask for the missing information by",
+    "respond_by": "respond by",
+    "respond_by_latest": "respond at the latest by",
+    "panel_by": "review panel meets by",
+    "panel_report_by": "panel report by",
+}

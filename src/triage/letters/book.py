@@ -1,5 +1,5 @@
-"""Draft letters from the Jinja2 templates in templates/letters/ (the one module that builds
-a Jinja environment).
+"""Draft letters from the Jinja2 templates in templates/letters/ (the environment comes from
+``environment``, the one module that builds one).
 
 Safety (a letter goes to a family): a sandboxed environment; undefined variables are errors,
 so a template that names a missing field fails at `triage rules check`, not in front of a
@@ -16,13 +16,15 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup, escape
 
 from triage.contract.errors import TriageError
+
+from .environment import environment, template_errors
 
 SUFFIX = ".txt.j2"
 _FRONT = re.compile(r"^\{#-?\s*\n(.*?)\n\s*-?#\}", re.S)
@@ -58,33 +60,6 @@ class Draft:
     def summary(self) -> dict[str, str]:
         return {"template": self.template, "title": self.title, "audience": self.audience,
                 "template_hash": self.template_hash}
-
-
-def long_date(value: Any) -> str:
-    """'Friday 28 March 2025' - how deadlines are written in letters."""
-    if isinstance(value, str):
-        value = date.fromisoformat(value[:10])
-    if isinstance(value, datetime):
-        value = value.date()
-    return f"{value:%A} {value.day} {value:%B %Y}"
-
-
-def environment(directory: Path, *, autoescape: bool, sandboxed: bool = True,
-                keep_trailing_newline: bool = False) -> Any:
-    """A Jinja environment over the templates in ``directory``: the one place the project builds
-    one (letters, the annual report and the managers' pages use it). Sandboxed, with unknown
-    names an error, for templates a council edits (letters, the report); the web pages are the
-    project's own code and may leave a name undefined. ``long_date`` is a filter in all.
-
-    Imported lazily: deciding a case lists its letters without paying for Jinja's import."""
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined, Undefined
-    from jinja2.sandbox import SandboxedEnvironment
-
-    kind = SandboxedEnvironment if sandboxed else Environment
-    env = kind(loader=FileSystemLoader(str(directory)), autoescape=autoescape, trim_blocks=True, lstrip_blocks=True,
-               keep_trailing_newline=keep_trailing_newline, undefined=StrictUndefined if sandboxed else Undefined)
-    env.filters["long_date"] = long_date
-    return env
 
 
 def _env(directory: Path, autoescape: bool) -> Any:
@@ -178,7 +153,7 @@ class LetterBook:
         info = self.templates.get(template_id)
         if info is None:
             raise LetterError(f"no letter template {template_id!r} in {self.directory}")
-        from jinja2 import TemplateError, UndefinedError
+        TemplateError, UndefinedError = template_errors()
 
         if self._envs is None:
             self._envs = (_env(self.directory, autoescape=False), _env(self.directory, autoescape=True))
@@ -189,7 +164,7 @@ class LetterBook:
             layout = html_env.get_template("_layout.html.j2")
             html = layout.render({**context, "title": info.title, "body": Markup(_html_body(escaped))})
         except UndefinedError as exc:
-            raise LetterError(f"uses a field the case does not have: {exc.message}",
+            raise LetterError(f"uses a field the case does not have: {getattr(exc, 'message', exc)}",
                               template=info.path.name, line=_line_of(exc)) from None
         except TemplateError as exc:
             raise LetterError(str(exc), template=info.path.name, line=getattr(exc, "lineno", None)) from None

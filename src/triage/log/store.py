@@ -35,8 +35,9 @@ from typing import Any
 
 import sqlite_utils
 
-from . import codes
 from triage.contract.errors import NotFoundError, StoreError
+
+from . import codes
 
 DEFAULT_DB = "triage.db"
 GENESIS = "sha256:" + "0" * 64

@@ -182,7 +182,7 @@ def templates_dir(rules: Any = None) -> Path:
 
 def _environment(directory: Path) -> Any:
     """Autoescaped and sandboxed, like the letters (a council may edit the report's template)."""
-    from triage.letters.book import environment
+    from triage.letters.environment import environment
 
     env = environment(directory, autoescape=True)
     env.filters["cell"] = cell

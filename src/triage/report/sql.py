@@ -3,7 +3,7 @@
 Three read-only statements, run through ``DecisionLog.query``; Python receives only grouped
 rows (a table name, a year, a few keys, a count) and maps stored codes to the seed's labels.
 They read the log's code tables (``decision_codes``, ``event_codes``: each record's coded
-fields, see ``store_codes``), the overrides' new values and the reference index, never a
+fields, see ``triage.log.codes``), the overrides' new values and the reference index, never a
 record's stored JSON, so no name, contact detail or free text can reach a report.
 
 ``per_reference(basis)``  one row per reference counted (its latest decision, overrides

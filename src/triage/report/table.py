@@ -10,6 +10,7 @@ from typing import Any
 
 from triage.contract.errors import UsageError
 
+
 @dataclass(frozen=True, order=True)
 class FinancialYear:
     """1 April to 31 March; ``start`` is the calendar year it begins in (2024 for 2024/25)."""

@@ -5,9 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from .labels import (
+    EQUALITY,
+    FINDINGS,
+    METHOD_ORDER,
+    RELATIONSHIP_TOTALS,
+    UNKNOWN_SERVICE,
+    YP_METHOD_ORDER,
+    by_taxonomy,
+    equality_label,
+    label_in,
+    ordered,
+)
 from .table import Table, _sum, mean
-from .labels import (EQUALITY, FINDINGS, METHOD_ORDER, RELATIONSHIP_TOTALS, UNKNOWN_SERVICE, YP_METHOD_ORDER,
-                            by_taxonomy, equality_label, label_in, ordered)
 
 OTHER_REPRESENTATIONS = [
     ("Area initiated complaint", ()),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from triage.contract import vocab
 from triage.contract.errors import RuleError
+
 from .ruleset import RuleSet
 
 # Outcomes reached outside the assessment rules: a pre-complaint is closed as "not
@@ -36,8 +37,9 @@ def _sample_decisions(rules: RuleSet) -> list[tuple[dict[str, object], dict[str,
 
     from triage.api import decider
     from triage.contract.errors import InputError, RuleError
-    from .scenarios import load_scenarios
     from triage.contract.validation import parse_representation
+
+    from .scenarios import load_scenarios
 
     d = decider(rules)
     cases: list[dict[str, object]] = [s.case for s in load_scenarios(rules.directory / "scenarios")]

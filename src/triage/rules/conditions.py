@@ -28,8 +28,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .facts import FACTS, FactSpec
 from triage.contract.hints import suggest
+
+from .facts import FACTS, FactSpec
 
 LIST_SENTINEL = ""
 SCALAR_OPS = ("in", "not", "not_in", "gt", "gte", "lt", "lte", "exists")

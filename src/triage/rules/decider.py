@@ -13,10 +13,12 @@ from datetime import datetime, timezone
 from typing import Any
 
 from triage.clock.deadlines import Clock
-from .engine import Engine
 from triage.contract.errors import RuleError
-from .facts import EXCLUSIVE_CONCLUSIONS, build_facts
 from triage.contract.models import Decision, FiredRule, OfficerQuestion, Representation
+
+from .derive import build_facts
+from .engine import Engine
+from .facts import EXCLUSIVE_CONCLUSIONS
 from .ruleset import Rule, RuleSet
 
 

@@ -22,9 +22,10 @@ from typing import Any
 
 from durable import engine as durable_engine
 
+from triage.contract.errors import RuleError
+
 from .conditions import LIST_SENTINEL, durable_key
 from .facts import FACTS
-from triage.contract.errors import RuleError
 from .ruleset import RuleSet
 
 _FIRED_PREFIX = "fired__"

@@ -34,13 +34,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-
 from triage.contract import vocab
-from .conditions import ConditionError, compile_condition
-from triage.contract.hints import suggest
 from triage.contract.errors import RuleError, RuleErrors
+from triage.contract.hints import suggest
+
+from .conditions import ConditionError, compile_condition
 from .facts import CUMULATIVE_CONCLUSIONS, EXCLUSIVE_CONCLUSIONS, FACTS
 from .taxonomy import Taxonomy
+
 
 def yaml_loader() -> type:
     """libyaml's loader (several times faster), else the pure-Python one. PyYAML is imported

@@ -31,10 +31,11 @@ from typing import Any
 
 import yaml
 
-from .decider import Decider
 from triage.contract.errors import InputError, RuleError
-from .ruleset import RuleSet, _jsonable, yaml_loader
 from triage.contract.validation import parse_representation
+
+from .decider import Decider
+from .ruleset import RuleSet, _jsonable, yaml_loader
 
 EXPECT_KEYS = ("representation_type", "procedure", "disposition", "reason", "stage", "deadlines",
                "advocacy_offer", "officer_questions", "flags", "letters", "rules_fired_include",

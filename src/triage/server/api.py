@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from triage.contract import vocab
 from triage.contract.errors import Problem, TriageError
+
 from .backend import Backend
 from .http import HttpProblem, Query, decode_body, dumps, error_response, json_response, read_body
 

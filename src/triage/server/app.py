@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from triage.contract.errors import Problem
 from triage.rules.ruleset import RuleSet
+
 from .api import JsonApi
 from .auth import key_hash
 from .backend import Backend

@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from triage.contract.errors import TriageError
-from triage.rules.ruleset import RuleSet, load_rules
 from triage.log.store import DecisionLog
+from triage.rules.ruleset import RuleSet, load_rules
+
 from .tables import ServerTables
 
 T = TypeVar("T")

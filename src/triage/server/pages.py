@@ -1,7 +1,7 @@
 """The managers' web pages: the decision log, a case, what is due, the annual report.
 
 Server-rendered HTML from ``templates/web/`` (Jinja2, autoescaped; this module builds the
-web pages' environment, as ``triage.letters.book`` builds the letters'). No scripts and no build
+web pages' environment, as ``triage.letters.environment`` builds the letters'). No scripts and no build
 step: every page works with a keyboard and a screen reader (labels, headings, tables with
 ``<th scope>``, an error summary linking to each field).
 
@@ -29,6 +29,7 @@ from starlette.routing import Route
 
 from triage.contract import vocab
 from triage.contract.errors import InputError, NotFoundError, Problem, TriageError
+
 from .auth import new_csrf_token, password_version, same_token, verify_user_password
 from .backend import Backend
 from .http import Query, problems_of, status_of
@@ -55,8 +56,9 @@ def _groupby_ordered(rows: list[dict[str, Any]], key: str) -> list[tuple[Any, li
 def _environment() -> Any:
     from markupsafe import Markup, escape
 
-    from triage.letters.book import environment
-    from triage.cli.text import DEADLINE_LABELS, long_date
+    from triage.clock.calendar import short_date
+    from triage.contract.vocab import DEADLINE_LABELS
+    from triage.letters.environment import environment
 
     def describe(errors: list[Problem], name: str, hint: str | None = None) -> Markup:
         ids = [hint] if hint else []
@@ -67,7 +69,7 @@ def _environment() -> Any:
         return Markup(out + (' aria-invalid="true"' if invalid else ""))
 
     env = environment(WEB_TEMPLATES, autoescape=True, sandboxed=False)
-    env.filters.update(words=words, long_date=long_date, field_id=_field_id, groupby_ordered=_groupby_ordered)
+    env.filters.update(words=words, long_date=short_date, field_id=_field_id, groupby_ordered=_groupby_ordered)
     env.globals.update(describe=describe, vocab=vocab, deadline_labels=DEADLINE_LABELS)
     return env
 

@@ -6,12 +6,12 @@ from datetime import date
 from typing import Any
 
 from triage import api
-from triage.contract import vocab
 from triage.cases import workflow
-from triage.contract.errors import TriageError
-from triage.rules.ruleset import RuleSet
-from triage.log.store import DecisionLog
 from triage.clock.timeline import effective
+from triage.contract import vocab
+from triage.contract.errors import TriageError
+from triage.log.store import DecisionLog
+from triage.rules.ruleset import RuleSet
 
 
 def words(value: Any) -> str:

@@ -1,0 +1,44 @@
+"""What every command shares: where the log and the rules are, reading input, printing JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from triage.contract.errors import UsageError
+
+
+class Context:
+    """What every subcommand shares: where the log and the rules are."""
+
+    def __init__(self, db: str | None, rules: str | None) -> None:
+        self.db_path = db
+        self.rules_dir = rules
+
+    def rules(self) -> Any:
+        from triage.rules.ruleset import load_rules
+        return load_rules(self.rules_dir)
+
+    def log(self) -> Any:
+        from triage.log.store import DecisionLog
+        return DecisionLog(self.db_path)
+
+
+def read_input(path: str) -> bytes:
+    """The bytes of a case file or standard input, reading no more than the size limit allows."""
+    from triage.contract.validation import MAX_INPUT_BYTES
+    if path == "-":
+        return sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+    p = Path(path)
+    if not p.is_file():
+        raise UsageError(f"no such file: {path}")
+    with p.open("rb") as f:
+        return f.read(MAX_INPUT_BYTES + 1)
+
+
+def echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, default=str))
