@@ -194,3 +194,48 @@ def test_field_at_wrong_level_points_to_its_place(run: Any, db: Path, case: dict
     """A field given one level too high names where it belongs."""
     case["complainant"]["phone"] = "01632 960000"
     assert _bad(run, db, case) == ["error: complainant.phone: unknown field; did you mean 'contact.phone'?"]
+
+
+def _nulled(value: Any) -> Any:
+    """Every optional field of ``value`` set to null, recursively (an eForm's empty boxes)."""
+    from triage.contract.models import Representation
+
+    def walk(obj: Any, model: Any) -> Any:
+        out = {}
+        for name, field in model.model_fields.items():
+            if name in obj and isinstance(obj[name], dict) and hasattr(_inner(field.annotation), "model_fields"):
+                out[name] = walk(obj[name], _inner(field.annotation))
+            elif name in obj:
+                out[name] = obj[name]
+            elif not field.is_required():
+                out[name] = None
+        return out
+
+    def _inner(annotation: Any) -> Any:
+        return next((a for a in getattr(annotation, "__args__", (annotation,)) if hasattr(a, "model_fields")), annotation)
+
+    return walk(value, Representation)
+
+
+def test_null_means_omitted(run: Any, db: Path, case: dict[str, Any]) -> None:
+    """Every optional field sent as null decides exactly as if it were left out (DOMAIN 3a.11),
+    and the null reference is assigned, not kept."""
+    import triage
+
+    nulled = _nulled({k: v for k, v in case.items() if k != "reference"})
+    assert nulled["reference"] is None and nulled["about"]["became_aware"] is None
+    assert nulled["complainant"]["contact"]["phone"] is None and nulled["escalation"] is None
+    plain = triage.decide({k: v for k, v in case.items() if k != "reference"})
+    with_nulls = triage.decide(nulled)
+    same = ("representation_type", "procedure", "disposition", "reason", "stage", "deadlines", "flags", "rules_fired")
+    assert {k: getattr(with_nulls, k) for k in same} == {k: getattr(plain, k) for k in same}
+    assert with_nulls.reference == plain.reference
+    r = _assess(run, json.dumps(nulled).encode())
+    assert r.code == 0, r.err
+
+
+def test_null_in_a_required_field_names_it(run: Any, db: Path, case: dict[str, Any]) -> None:
+    """A required field sent as null is an error naming the field and saying it was null."""
+    case = {**case, "received_date": None, "complainant": {**case["complainant"], "relationship": None}}
+    assert _bad(run, db, case) == ["error: received_date: required field is null; give it a value",
+                                   "error: complainant.relationship: required field is null; give it a value"]

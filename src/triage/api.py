@@ -19,7 +19,7 @@ from typing import Any
 
 from triage.contract.errors import InputError, Problem, RuleError, TriageError, UsageError, error_json
 from triage.contract.models import Decision, Representation
-from triage.contract.validation import decode, json_lines, parse_representation
+from triage.contract.validation import decode, json_lines, parse_representation, without_nulls
 from triage.log.store import DecisionLog, open_log
 from triage.rules.decider import Decider, assign_reference
 from triage.rules.ruleset import RuleSet, load_rules
@@ -51,6 +51,7 @@ def prepare(case: Any, rules: RuleSet, *, today: date | None = None) -> tuple[Re
     """Validate ``case``; return the Representation and the raw input with its reference."""
     raw = _raw(case)
     rep = parse_representation(raw, rules, today=today or date.today())
+    raw, _ = without_nulls(raw)  # null means omitted, in the log too
     if rep.reference is None:
         raw = {"reference": assign_reference(raw), **raw}
         rep = rep.model_copy(update={"reference": raw["reference"]})

@@ -89,7 +89,28 @@ def _model_at(loc: tuple[Any, ...]) -> Any:
     return model
 
 
-def _problem(err: Any) -> Problem:
+def without_nulls(value: Any, path: str = "", nulls: set[str] | None = None) -> tuple[Any, set[str]]:
+    """``value`` with every object key whose value is null left out, and the paths left out.
+
+    In input, null means the same as omitting the field (eForm backends send nulls for empty
+    boxes; DOMAIN 3a.11): an optional field becomes its default, and a required one is reported
+    as missing, with the null named."""
+    nulls = set() if nulls is None else nulls
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if item is None:
+                nulls.add(where)
+            else:
+                out[key] = without_nulls(item, where, nulls)[0]
+        return out, nulls
+    if isinstance(value, list):
+        return [without_nulls(item, f"{path}[{i}]", nulls)[0] for i, item in enumerate(value)], nulls
+    return value, nulls
+
+
+def _problem(err: Any, nulls: frozenset[str] | set[str] = frozenset()) -> Problem:
     loc, kind, value = tuple(err["loc"]), err["type"], err.get("input")
     path = _path(loc)
     if kind == "extra_forbidden":
@@ -103,6 +124,8 @@ def _problem(err: Any) -> Problem:
         listing = "" if hint or not allowed else f" (allowed here: {', '.join(allowed)})"
         return Problem(path, f"unknown field{hint}{listing}")
     if kind == "missing":
+        if path in nulls:
+            return Problem(path, "required field is null; give it a value")
         return Problem(path, "required field is missing")
     if kind == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
@@ -168,10 +191,11 @@ def parse_representation(obj: Any, rules: RuleSet, *, today: date | None = None,
     listing every problem. ``today`` rejects received dates in the future."""
     if not isinstance(obj, dict):
         raise InputError([Problem("", f"expected a JSON object {{...}} for a representation, got {type(obj).__name__}")], source)
+    obj, nulls = without_nulls(obj)
     try:
         rep = Representation.model_validate_json(json.dumps(obj, default=str), strict=True)
     except ValidationError as exc:
-        raise InputError([_problem(e) for e in exc.errors()], source) from None
+        raise InputError([_problem(e, nulls) for e in exc.errors()], source) from None
     problems = _taxonomy_and_dates(rep, rules, today)
     if problems:
         raise InputError(problems, source)
@@ -187,12 +211,13 @@ def parse_event(obj: Any, rules: RuleSet, *, today: date | None = None, source: 
 
     if not isinstance(obj, dict):
         raise InputError([Problem("", f"expected a JSON object {{...}} for an event, got {type(obj).__name__}")], source)
+    obj, nulls = without_nulls(obj)
     try:
         event = Event.model_validate_json(json.dumps(obj, default=str), strict=True)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            problem = _problem(err)
+            problem = _problem(err, nulls)
             if err["type"] == "extra_forbidden":
                 allowed = list(Event.model_fields)
                 problem = Problem(problem.field, f"unknown field{suggest(err['loc'][-1], allowed)}")
