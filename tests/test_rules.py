@@ -94,7 +94,7 @@ def test_unknown_setting_reference(run: Any, rules_copy: Path) -> None:
     """A `$` reference must name a list or a setting."""
     _edit(rules_copy / "50-disposition.yaml", "$statutory.request_stage2.days", "$statutory.request_stage_2.days")
     r = _check(run, rules_copy)
-    assert "rule escalation.stage2.statutory: when: $statutory.request_stage_2.days names no list and no setting" in r.err
+    assert "rule escalation.late.refused: when: $statutory.request_stage_2.days names no list and no setting" in r.err
 
 
 def test_unreachable_outcome_is_a_warning(run: Any, rules_copy: Path) -> None:

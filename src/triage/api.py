@@ -51,10 +51,10 @@ def prepare(case: Any, rules: RuleSet, *, today: date | None = None) -> tuple[Re
     """Validate ``case``; return the Representation and the raw input with its reference."""
     raw = _raw(case)
     rep = parse_representation(raw, rules, today=today or date.today())
-    raw, _ = without_nulls(raw)  # null means omitted, in the log too
-    if rep.reference is None:
-        raw = {"reference": assign_reference(raw), **raw}
-        rep = rep.model_copy(update={"reference": raw["reference"]})
+    if rep.reference is None:  # absent or null: assigned from the content, nulls left out
+        reference = assign_reference(without_nulls(raw)[0])
+        raw = {"reference": reference, **{k: v for k, v in raw.items() if k != "reference"}}
+        rep = rep.model_copy(update={"reference": reference})
     return rep, raw
 
 

@@ -76,3 +76,36 @@ def rules_test(obj: Context, directory: str | None, verbose: bool) -> None:
 def register(cli: click.Group) -> None:
     """Add these commands to the `triage` command group."""
     cli.add_command(rules)
+
+
+@rules.command("verify")
+@click.option("--cases", "n", type=click.IntRange(min=1), default=100_000, show_default=True,
+              help="How many cases to explore: every pair of values first, then seeded random cases.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random cases (same seed, same cases).")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@click.pass_obj
+def rules_verify(obj: Context, n: int, seed: int, as_json: bool) -> None:
+    """Search the input space for decisions that break a legal invariant (rules/invariants.yaml),
+    and for gaps and unexplained overlaps between rules. Exit 1 if any is found."""
+    import json
+    import sys
+
+    from triage.rules.verify import Verifier, finding_lines, report_json
+
+    verifier = Verifier(obj.rules())
+    show = sys.stderr.isatty() and not as_json
+    report = verifier.run(n, seed, progress=(lambda k: click.echo(f"\r{k} cases...", nl=False, err=True)) if show
+                          else None)
+    if show:
+        click.echo("\r", nl=False, err=True)
+    if as_json:
+        click.echo(json.dumps(report_json(report), indent=2))
+    else:
+        by_id = {inv.id: inv for inv in verifier.invariants}
+        order = {"violation": 0, "invalid": 1, "gap": 2, "overlap": 3}
+        for finding in sorted(report.findings.values(), key=lambda f: (order[f.kind], f.key)):
+            for line in finding_lines(finding, by_id):
+                click.echo(line)
+        click.echo(report.summary())
+    if not report.ok:
+        raise SystemExit(1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
@@ -89,24 +90,44 @@ def _model_at(loc: tuple[Any, ...]) -> Any:
     return model
 
 
-def without_nulls(value: Any, path: str = "", nulls: set[str] | None = None) -> tuple[Any, set[str]]:
-    """``value`` with every object key whose value is null left out, and the paths left out.
+@dataclass(frozen=True)
+class _MappingOf:
+    """A field that maps any known key to a model (``officer_decisions``)."""
+
+    values: Any
+
+
+def _shape(annotation: Any) -> Any:
+    """The model, or mapping of models, inside a field's annotation; None for a plain value."""
+    for arg in (annotation, *getattr(annotation, "__args__", ())):
+        if getattr(arg, "__origin__", None) is dict and hasattr(arg.__args__[1], "model_fields"):
+            return _MappingOf(arg.__args__[1])
+    return _submodel(annotation)
+
+
+def without_nulls(value: Any, model: Any = Representation, path: str = "",
+                  nulls: set[str] | None = None) -> tuple[Any, set[str]]:
+    """``value`` with every null field of ``model`` left out, and the paths left out.
 
     In input, null means the same as omitting the field (eForm backends send nulls for empty
     boxes; DOMAIN 3a.11): an optional field becomes its default, and a required one is reported
-    as missing, with the null named."""
+    as missing, with the null named. A key the model does not know is kept, null or not, so a
+    typo is still reported as an unknown field; a null item in a list is kept and reported."""
     nulls = set() if nulls is None else nulls
-    if isinstance(value, dict):
+    if isinstance(value, dict) and model is not None:
         out = {}
         for key, item in value.items():
             where = f"{path}.{key}" if path else str(key)
-            if item is None:
+            if isinstance(model, _MappingOf):
+                known, inner = True, model.values
+            else:
+                field = model.model_fields.get(key)
+                known, inner = field is not None, _shape(field.annotation) if field is not None else None
+            if item is None and known:
                 nulls.add(where)
             else:
-                out[key] = without_nulls(item, where, nulls)[0]
+                out[key] = without_nulls(item, inner, where, nulls)[0]
         return out, nulls
-    if isinstance(value, list):
-        return [without_nulls(item, f"{path}[{i}]", nulls)[0] for i, item in enumerate(value)], nulls
     return value, nulls
 
 
@@ -127,6 +148,8 @@ def _problem(err: Any, nulls: frozenset[str] | set[str] = frozenset()) -> Proble
         if path in nulls:
             return Problem(path, "required field is null; give it a value")
         return Problem(path, "required field is missing")
+    if value is None and loc and isinstance(loc[-1], int):
+        return Problem(path, "a list item may not be null; leave it out")
     if kind == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
         options = [o.strip().strip("'") for o in expected.replace(" or ", ", ").split(",")]
@@ -211,7 +234,7 @@ def parse_event(obj: Any, rules: RuleSet, *, today: date | None = None, source: 
 
     if not isinstance(obj, dict):
         raise InputError([Problem("", f"expected a JSON object {{...}} for an event, got {type(obj).__name__}")], source)
-    obj, nulls = without_nulls(obj)
+    obj, nulls = without_nulls(obj, Event)
     try:
         event = Event.model_validate_json(json.dumps(obj, default=str), strict=True)
     except ValidationError as exc:

@@ -7,7 +7,8 @@ A condition is a mapping; every entry must hold (an implicit *and*)::
     proceedings.court: {not: none}                # also: not_in, gt, gte, lt, lte
     officer.sufficient_interest: {exists: false}  # absent (not answered / not known)
     derived.functions: {contains: sen}            # list facts: contains, contains_any,
-                                                  #   contains_none, any_not_in
+                                                  #   contains_none, any_not_in, all_in
+                                                  #   (all_in: not empty, every item listed)
     any: [{...}, {...}]                           # at least one of several conditions
     all: [{...}, {...}]
 
@@ -34,7 +35,7 @@ from .facts import FACTS, FactSpec
 
 LIST_SENTINEL = ""
 SCALAR_OPS = ("in", "not", "not_in", "gt", "gte", "lt", "lte", "exists")
-LIST_OPS = ("contains", "contains_any", "contains_none", "any_not_in", "exists")
+LIST_OPS = ("contains", "contains_any", "contains_none", "any_not_in", "all_in", "exists")
 _COMPARE = {"gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
 
 Resolver = Callable[[str], Any]
@@ -66,16 +67,24 @@ def _check_value(path: str, spec: FactSpec, value: Any) -> None:
 
 
 def _values(path: str, spec: FactSpec, raw: Any, resolve: Resolver) -> list[Any]:
-    raw = resolve(raw) if isinstance(raw, str) and raw.startswith("$") else raw
-    items = raw if isinstance(raw, list) else [raw]
-    if not items:
+    """The values a test names, with ``$list`` references resolved (lists may name lists)."""
+    out: list[Any] = []
+
+    def add(item: Any, depth: int) -> None:
+        if depth > 20:
+            raise ConditionError(f"{path}: lists name each other in a circle")
+        if isinstance(item, str) and item.startswith("$"):
+            item = resolve(item)
+        if isinstance(item, list):
+            for each in item:
+                add(each, depth + 1)
+        else:
+            _check_value(path, spec, item)
+            out.append(item)
+
+    add(raw, 0)
+    if not out:
         raise ConditionError(f"{path}: an empty list matches nothing")
-    out = []
-    for item in items:
-        item = resolve(item) if isinstance(item, str) and item.startswith("$") else item
-        for v in item if isinstance(item, list) else [item]:
-            _check_value(path, spec, v)
-            out.append(v)
     return out
 
 
@@ -112,6 +121,11 @@ def _field(path: str, test: Any, resolve: Resolver, facts: Mapping[str, FactSpec
     items = [{"$i": v} for v in values]
     if op in ("contains", "contains_any"):
         return {"$iany": {key: items[0] if len(items) == 1 else {"$or": items}}}
+    if op == "all_in":
+        # Some real item is listed, and every item is listed or is the sentinel.
+        listed = items[0] if len(items) == 1 else {"$or": items}
+        return {"$and": [{"$iany": {key: listed}},
+                         {"$iall": {key: {"$or": [{"$i": LIST_SENTINEL}, *items]}}}]}
     neq_items = [{"$neq": item} for item in items]
     if op == "contains_none":
         return {"$iall": {key: neq_items[0] if len(neq_items) == 1 else {"$and": neq_items}}}
@@ -136,3 +150,18 @@ def compile_condition(when: Any, resolve: Resolver, facts: Mapping[str, FactSpec
         else:
             parts.append(_field(name, test, resolve, facts))
     return parts[0] if len(parts) == 1 else {"$and": parts}
+
+
+def attributes(condition: Any) -> set[str]:
+    """The fact attributes (durable keys) a compiled condition reads."""
+    found: set[str] = set()
+    if isinstance(condition, dict):
+        for key, value in condition.items():
+            if key.startswith("$"):
+                found |= attributes(value)
+            else:
+                found.add(key)
+    elif isinstance(condition, list):
+        for item in condition:
+            found |= attributes(item)
+    return found

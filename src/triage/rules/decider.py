@@ -29,6 +29,7 @@ class Evaluation:
     conclusions: dict[str, Any]
     contributing: list[Rule]
     facts: dict[str, Any]
+    fired: list[list[Rule]]  # per phase, every rule whose condition held, in file order
 
 
 def assign_reference(raw: dict[str, Any]) -> str:
@@ -65,10 +66,12 @@ class Decider:
         facts = build_facts(rep, self.rules, self.clock.calendar)
         values: dict[str, Any] = {}
         fired: list[Rule] = []
+        per_phase: list[list[Rule]] = []
         for index, phase in enumerate(self.rules.phases):
             drawn: dict[str, Any] = {}
-            for pos in self.engine.fire(index, facts):
-                rule = phase.rules[pos]
+            matched = [phase.rules[pos] for pos in self.engine.fire(index, facts)]
+            per_phase.append(matched)
+            for rule in matched:
                 fired.append(rule)
                 for key, value in rule.exclusive.items():
                     drawn.setdefault(key, value)  # first rule in file order wins
@@ -77,11 +80,14 @@ class Decider:
             drawn.update(forced)
             facts.update({f"decision.{k}": v for k, v in drawn.items()})
         contributing = [r for r in fired if all(values.get(k) == v for k, v in r.exclusive.items())]
-        return Evaluation(values, contributing, facts)
+        return Evaluation(values, contributing, facts, per_phase)
 
     def decide(self, rep: Representation, reference: str, now: datetime | None = None,
                forced: dict[str, Any] | None = None) -> Decision:
-        ev = self.evaluate(rep, forced)
+        return self.shape(rep, reference, self.evaluate(rep, forced), now)
+
+    def shape(self, rep: Representation, reference: str, ev: Evaluation, now: datetime | None = None) -> Decision:
+        """The Decision for an evaluation of ``rep``."""
         c = ev.conclusions
         for key in ("representation_type", "disposition"):
             if key not in c:

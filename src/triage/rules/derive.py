@@ -66,13 +66,28 @@ def build_facts(rep: Representation, rules: RuleSet, calendar: WorkingCalendar) 
     facts["about.service"] = service.label if service else None
     facts["about.natures"] = [n.label for n in natures]
 
-    function, source = ab.function, "form"
-    if function is None:
-        nature_fn = next((n.function for n in natures if n.function), None)
-        function, source = (nature_fn, "nature") if nature_fn else (service.function if service else None, "service")
+    # DOMAIN 3a.3: the functions are the union of the form's function, its other functions and
+    # the natures' functions (the service's only when the form gives no function); the primary
+    # function is the form's, else the service's, else the first nature's, else the first other.
+    nature_functions = [n.function for n in natures if n.function]
+    service_function = service.function if service and ab.function is None else None
+    union: list[str] = []
+    for f in (ab.function, *ab.other_functions, *nature_functions, service_function):
+        if f and f not in union:
+            union.append(f)
+    if ab.function:
+        function, source = ab.function, "form"
+    elif service_function:
+        function, source = service_function, "service"
+    elif nature_functions:
+        function, source = nature_functions[0], "nature"
+    elif ab.other_functions:
+        function, source = ab.other_functions[0], "form"
+    else:
+        function, source = None, None
     facts["derived.function"] = function
-    facts["derived.function_source"] = source if function else None
-    facts["derived.functions"] = sorted({f for f in [function, *ab.other_functions] if f})
+    facts["derived.function_source"] = source
+    facts["derived.functions"] = sorted(union)
     contact = c.contact
     facts["derived.can_reply"] = any(x and x.strip() for x in (contact.email, contact.phone, contact.address))
     facts["derived.has_subject"] = bool(ab.service or ab.function or ab.natures or ab.other_functions)
@@ -83,15 +98,14 @@ def build_facts(rep: Representation, rules: RuleSet, calendar: WorkingCalendar) 
     facts["derived.delay_reason_given"] = bool(ab.delay_reason and ab.delay_reason.strip())
 
     received = rep.received_date
-    if ab.grounds_arose:
-        stat_months = int(rules.settings["statutory"]["late_after_months"])
-        facts["derived.late_statutory"] = received > add_months(ab.grounds_arose, stat_months)
-        corp_months = int(rules.settings["corporate"]["late_after_months"])
-        # CHC: twelve months from the matter or from becoming aware of it, whichever is later.
-        start = max(ab.grounds_arose, ab.became_aware or ab.grounds_arose)
-        facts["derived.late_corporate"] = received > add_months(start, corp_months)
-    else:
-        facts["derived.late_statutory"] = facts["derived.late_corporate"] = False
+    # DOMAIN 3a.6. Statutory: a year from the grounds (reg 9), or from becoming aware when that is
+    # all the form gives. Corporate: twelve months from the later of the two; either alone counts.
+    stat_months = int(rules.settings["statutory"]["late_after_months"])
+    corp_months = int(rules.settings["corporate"]["late_after_months"])
+    stat_start = ab.grounds_arose or ab.became_aware
+    facts["derived.late_statutory"] = bool(stat_start and received > add_months(stat_start, stat_months))
+    known = [d for d in (ab.grounds_arose, ab.became_aware) if d is not None]
+    facts["derived.late_corporate"] = bool(known and received > add_months(max(known), corp_months))
 
     esc = rep.escalation
     facts["derived.is_escalation"] = esc is not None
@@ -99,7 +113,10 @@ def build_facts(rep: Representation, rules: RuleSet, calendar: WorkingCalendar) 
         facts["escalation.to_stage"] = esc.to_stage
         facts["escalation.previous_response_date"] = esc.previous_response_date
         if esc.previous_response_date:
-            facts["derived.escalation_days"] = calendar.working_days_between(esc.previous_response_date, received)
+            # Counted to the next working day from receipt: a request that arrives on a
+            # non-working day after the Nth working day is late (DOMAIN 3a.6).
+            facts["derived.escalation_days"] = calendar.working_days_between(
+                esc.previous_response_date, calendar.next_working_day(received))
     if c.date_of_birth:
         facts["derived.complainant_age"] = _years_between(c.date_of_birth, received)
     if ch.date_of_birth:

@@ -24,7 +24,7 @@ from durable import engine as durable_engine
 
 from triage.contract.errors import RuleError
 
-from .conditions import LIST_SENTINEL, durable_key
+from .conditions import LIST_SENTINEL, attributes, durable_key
 from .facts import FACTS
 from .ruleset import RuleSet
 
@@ -63,21 +63,6 @@ def _host() -> _Host:
     return _HOST
 
 
-def _attributes(condition: Any) -> set[str]:
-    """The fact attributes a compiled condition reads (to send each phase only those)."""
-    found: set[str] = set()
-    if isinstance(condition, dict):
-        for key, value in condition.items():
-            if key.startswith("$"):
-                found |= _attributes(value)
-            else:
-                found.add(key)
-    elif isinstance(condition, list):
-        for item in condition:
-            found |= _attributes(item)
-    return found
-
-
 class Engine:
     """Evaluates the phases of one RuleSet. Safe to share between threads."""
 
@@ -87,7 +72,7 @@ class Engine:
         self._names: list[str] = []
         # Each phase is sent only the facts its rules read: durable-rules' cost grows with
         # the size of the fact (measured: 15% of a batch).
-        keys = [set().union(*(_attributes(r.condition) for r in phase.rules)) | {"received_date"}
+        keys = [set().union(*(attributes(r.condition) for r in phase.rules)) | {"received_date"}
                 for phase in rules.phases]
         self._fields: list[list[tuple[str, str]]] = [
             [(path, durable_key(path)) for path in FACTS if durable_key(path) in phase_keys] for phase_keys in keys]

@@ -78,9 +78,11 @@ INPUT_FACTS: dict[str, FactSpec] = {
 }
 
 DERIVED_FACTS: dict[str, FactSpec] = {
-    "derived.function": _e(vocab.FUNCTIONS, "the form's function, else the first nature's, else the service's; absent if none"),
+    "derived.function": _e(vocab.FUNCTIONS, "the primary function: the form's, else the service's, else the first "
+                                            "nature's, else the first other function; absent if none"),
     "derived.function_source": _e(("form", "nature", "service")),
-    "derived.functions": FactSpec("list", vocab.FUNCTIONS, "derived.function and about.other_functions"),
+    "derived.functions": FactSpec("list", vocab.FUNCTIONS, "every function: the form's, its other functions and "
+                                                            "the natures' (the service's only without the form's)"),
     "derived.can_reply": _b("an email, phone number or address was given"),
     "derived.has_subject": _b("a service, function or nature was given"),
     "derived.has_desired_outcome": _b(),

@@ -26,6 +26,7 @@ on, so any decision can be reproduced later from the same rules.
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import os
 import re
@@ -51,9 +52,9 @@ def yaml_loader() -> type:
     return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 RULE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
-RULE_KEYS = ("id", "title", "citation", "when", "then", "note")
+RULE_KEYS = ("id", "title", "citation", "when", "then", "note", "yields_to", "fallback")
 PHASE_KEYS = ("phase", "title", "when", "lists", "rules")
-SUPPORT_FILES = ("settings.yaml", "taxonomy.yaml", "questions.yaml", "flags.yaml", "council.yaml")
+SUPPORT_FILES = ("settings.yaml", "taxonomy.yaml", "questions.yaml", "flags.yaml", "council.yaml", "invariants.yaml")
 
 
 @dataclass
@@ -66,6 +67,9 @@ class Rule:
     file: str
     position: int
     condition: dict[str, Any] = field(default_factory=dict)  # compiled, for durable-rules
+    # An overlap with an earlier rule of the phase is intended (see ``triage rules verify``):
+    yields_to: tuple[str, ...] = ()  # these rules (ids or patterns such as refuse.*) win where both hold
+    fallback: bool = False  # applies only where no earlier rule of the phase decided
 
     @property
     def exclusive(self) -> dict[str, Any]:
@@ -82,6 +86,7 @@ class Phase:
     title: str
     file: str
     rules: list[Rule]
+    when: Any = None  # the phase's own condition (already part of each rule's)
 
 
 @dataclass
@@ -254,7 +259,8 @@ class _Loader_:
                     rules.append(rule)
                     drawn |= set(rule.exclusive)
             concluded |= drawn
-            phases.append(Phase(str(data["phase"]), str(data.get("title", data["phase"])), file, rules))
+            phases.append(Phase(str(data["phase"]), str(data.get("title", data["phase"])), file, rules,
+                                phase_when or None))
         if not phases:
             self.err("no rule files (NN-name.yaml with `phase:` and `rules:`)", file=str(self.dir))
         if self.errors:
@@ -324,7 +330,23 @@ class _Loader_:
                 ok = False
         if not ok:
             return None
-        return Rule(rid, raw["title"].strip(), raw["citation"].strip(), when, dict(then), file, pos, condition)
+        yields_to = raw.get("yields_to") or []
+        if not isinstance(yields_to, list) or not all(isinstance(x, str) for x in yields_to):
+            self.err("`yields_to:` is a list of the rule ids that win over this one", file=file, rule_id=rid)
+            return None
+        for other in yields_to:
+            earlier = [r for r in seen if r != rid]
+            if not fnmatch.filter(earlier, other):
+                self.err(f"yields_to: {other!r} names no earlier rule{suggest(other, earlier)}", file=file,
+                         rule_id=rid)
+                ok = False
+        if not isinstance(raw.get("fallback", False), bool):
+            self.err("`fallback:` is true or false", file=file, rule_id=rid)
+            ok = False
+        if not ok:
+            return None
+        return Rule(rid, raw["title"].strip(), raw["citation"].strip(), when, dict(then), file, pos, condition,
+                    tuple(yields_to), bool(raw.get("fallback", False)))
 
 
 def _decision_refs(when: Any) -> set[str]:

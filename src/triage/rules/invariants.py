@@ -1,0 +1,114 @@
+"""Legal invariants: what must hold of *every* decision, whatever the rules say.
+
+They live in ``rules/invariants.yaml`` beside the rules, each with an id, a plain-English
+statement and its citation, written in the rules' own condition language::
+
+    - id: consent.standing_first
+      statement: A complainant with standing of their own is never refused for the child's consent.
+      citation: "DOMAIN 3a.1; Children Act 1989 s.26(3)"
+      given: {case.own_standing: true}
+      expect: {outcome.reason: {not: not_in_best_interest_or_no_consent}}
+
+``given`` and ``expect`` may name the facts the rules read (input, ``derived.*``,
+``officer.*``), the independent reading of the case (``case.*``, see ``oracle``) and the
+decision (``outcome.*``). An invariant is violated by a case where ``given`` holds and
+``expect`` does not. ``triage rules verify`` searches for such cases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from triage.contract.errors import RuleError, RuleErrors
+from triage.contract.hints import suggest
+
+from .conditions import ConditionError, compile_condition
+from .evaluate import holds
+from .facts import FACTS, FactSpec
+from .oracle import CASE_FACTS, OUTCOME_FACTS
+from .ruleset import RuleSet, yaml_loader
+
+FILE = "invariants.yaml"
+KEYS = ("id", "statement", "citation", "given", "expect")
+SCHEMA: dict[str, FactSpec] = {**FACTS, **CASE_FACTS, **OUTCOME_FACTS}
+
+
+@dataclass(frozen=True)
+class Invariant:
+    id: str
+    statement: str
+    citation: str
+    given: Any
+    expect: Any
+    given_c: dict[str, Any]
+    expect_c: dict[str, Any]
+
+    def violated_by(self, fact: Mapping[str, Any]) -> bool:
+        """Whether ``fact`` (a payload of every schema fact) breaks this invariant."""
+        return holds(self.given_c, fact) and not holds(self.expect_c, fact)
+
+
+def resolver(rules: RuleSet, extra: dict[str, Any] | None = None) -> Callable[[str], Any]:
+    """Resolves ``$name`` as the rule loader does: a declared list, else a setting."""
+    lists: dict[str, Any] = {**rules.lists, **(extra or {})}
+
+    def resolve(ref: str) -> Any:
+        name = ref[1:]
+        if name in lists:
+            return lists[name]
+        node: Any = rules.settings
+        for part in name.split("."):
+            if not isinstance(node, dict) or part not in node:
+                raise ConditionError(f"{ref} names no list and no setting{suggest(name, list(lists))}")
+            node = node[part]
+        return node
+
+    return resolve
+
+
+def load_invariants(rules: RuleSet, path: Path | None = None) -> list[Invariant]:
+    """The invariants of ``rules`` (``invariants.yaml`` in its directory), checked against the
+    fact schema like the rules are; RuleErrors lists every problem."""
+    import yaml
+
+    path = path or rules.directory / FILE
+    where = str(path)
+    if not path.is_file():
+        raise RuleError(f"no invariants file: write the legal invariants in {FILE} beside the rules", file=where)
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml_loader())
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise RuleError(f"cannot read the invariants: {exc}", file=where) from None
+    if not isinstance(data, dict) or not isinstance(data.get("invariants"), list):
+        raise RuleError("needs `invariants:`, a list of {id, statement, citation, given, expect}", file=where)
+    resolve = resolver(rules, data.get("lists") or {})
+    out: list[Invariant] = []
+    errors: list[RuleError] = []
+    seen: set[str] = set()
+    for pos, raw in enumerate(data["invariants"]):
+        rid = raw.get("id") if isinstance(raw, dict) else None
+        if not isinstance(raw, dict) or not isinstance(rid, str) or not rid:
+            errors.append(RuleError(f"invariant #{pos + 1} needs an `id`", file=where))
+            continue
+        problems = [f"unknown key {k!r}{suggest(k, KEYS)}" for k in raw if k not in KEYS]
+        problems += [f"needs a `{k}`" for k in KEYS if not raw.get(k)]
+        if rid in seen:
+            problems.append("duplicate id")
+        seen.add(rid)
+        compiled = {}
+        for part in ("given", "expect"):
+            try:
+                compiled[part] = compile_condition(raw.get(part) or {}, resolve, SCHEMA)
+            except ConditionError as exc:
+                problems.append(f"{part}: {exc}")
+        if problems:
+            errors += [RuleError(p, file=where, rule_id=rid) for p in problems]
+            continue
+        out.append(Invariant(rid, str(raw["statement"]).strip(), str(raw["citation"]).strip(), raw["given"],
+                             raw["expect"], compiled["given"], compiled["expect"]))
+    if errors:
+        raise RuleErrors(errors)
+    return out
