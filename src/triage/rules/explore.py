@@ -331,18 +331,20 @@ def _sparse(sizes: list[int], rng: random.Random, plain: float = PLAIN) -> list[
 def pairwise(dims: list[Dimension], rng: random.Random) -> list[Case]:
     """Cases in which every value of every dimension meets every value of every other.
 
-    The two largest dimensions are crossed in full; the rest are drawn sparse (mostly plain);
-    then every pair still missing gets a case of its own (the rest of it sparse), so coverage
-    is complete by construction."""
+    The two largest dimensions (who complains, about which function) are crossed in full twice:
+    once with everything else plain, once with the rest drawn sparse (mostly plain); then every
+    pair still missing gets a case of its own (the rest of it sparse), so coverage is complete
+    by construction."""
     sizes = [len(d.values) for d in dims]
     order = sorted(range(len(dims)), key=lambda i: -sizes[i])
     a, b = order[0], order[1] if len(order) > 1 else order[0]
     cases: list[list[int]] = []
-    for va in range(sizes[a]):
-        for vb in range(sizes[b]):
-            row = _sparse(sizes, rng)
-            row[a], row[b] = va, vb
-            cases.append(row)
+    for background in ("plain", "sparse"):
+        for va in range(sizes[a]):
+            for vb in range(sizes[b]):
+                row = [0] * len(sizes) if background == "plain" else _sparse(sizes, rng)
+                row[a], row[b] = va, vb
+                cases.append(row)
     covered: set[tuple[int, int, int, int]] = set()
     for row in cases:
         covered.update(_pairs(row))

@@ -28,7 +28,7 @@ from datetime import date
 from typing import Any
 
 from triage.clock.calendar import WorkingCalendar
-from triage.contract.errors import InputError
+from triage.contract.errors import InputError, RuleError
 from triage.contract.models import Decision
 from triage.contract.validation import parse_representation
 
@@ -53,7 +53,8 @@ class Checked:
     decision: Decision | None
     broken: list[Invariant]
     evaluation: Evaluation | None
-    error: str | None = None
+    error: str | None = None  # the generated case is not valid input (a fault of the explorer)
+    undecided: str | None = None  # the rules reach no decision for it
 
 
 @dataclass
@@ -90,7 +91,8 @@ class Report:
         return (f"{self.cases} cases explored ({self.pairwise} pairwise, {self.cases - self.pairwise} random) over "
                 f"{self.dimensions} dimensions in {self.seconds:.1f} s ({rate:,.0f}/s); {self.invariants} invariants; "
                 f"{len(self.of('violation'))} violated, {len(self.of('gap'))} gaps, "
-                f"{len(self.of('overlap'))} unexplained overlaps, {len(self.of('invalid'))} invalid cases")
+                f"{len(self.of('overlap'))} unexplained overlaps, {len(self.of('undecided'))} undecided, "
+                f"{len(self.of('invalid'))} invalid cases")
 
 
 class Verifier:
@@ -122,7 +124,10 @@ class Verifier:
         except InputError as exc:
             return Checked(case, raw, None, [], None, "; ".join(exc.lines()))
         ev = self.decider.evaluate(rep)
-        decision = self.decider.shape(rep, "VERIFY-1", ev)
+        try:
+            decision = self.decider.shape(rep, "VERIFY-1", ev)
+        except RuleError as exc:
+            return Checked(case, raw, None, [], ev, undecided=str(exc))
         facts = {**ev.facts, **read(rep, self.rules, self.calendar), **outcome(decision)}
         if decision.disposition == "deferred":  # would anything else be asked without the answer?
             answers = {q: a for q, a in rep.officer_decisions.items() if q != "prejudice_to_proceedings"}
@@ -139,7 +144,6 @@ class Verifier:
         if ev is None:
             return []
         out = []
-        facts = None
         for index, phase in enumerate(self.rules.phases):
             if not any(r.exclusive for r in phase.rules):
                 continue  # a phase of flags and letters concludes nothing exclusive
@@ -147,7 +151,7 @@ class Verifier:
                 continue
             when = self.phase_when[index]
             if when is not None:
-                facts = facts or payload(_facts_before(ev, index, self.rules))
+                facts = payload(facts_before(ev, index))
                 if not holds(when, facts):
                     continue
             out.append(phase)
@@ -184,8 +188,8 @@ class Verifier:
 
     def cases(self, n: int, seed: int) -> tuple[list[Case], Iterable[Case]]:
         rng = random.Random(seed)
-        systematic = explore.pairwise(self.dims, rng)
-        return systematic, explore.random_cases(self.dims, rng, max(0, n - len(systematic)))
+        systematic = explore.pairwise(self.dims, rng)[:n]
+        return systematic, explore.random_cases(self.dims, rng, n - len(systematic))
 
     def run(self, n: int = 100_000, seed: int = 0, progress: Callable[[int], None] | None = None) -> Report:
         start = time.perf_counter()
@@ -206,6 +210,8 @@ class Verifier:
         keys: list[tuple[str, tuple[str, ...], str]] = []
         if checked.error is not None:
             keys.append(("invalid", ("input",), checked.error))
+        if checked.undecided is not None:
+            keys.append(("undecided", (checked.undecided,), checked.undecided))
         keys += [("violation", (inv.id,), "") for inv in checked.broken]
         keys += [("gap", (phase.name,), "") for phase in self.gaps(checked)]
         keys += [("overlap", (w.id, loser.id, key), "") for w, loser, key in self.overlaps(checked)]
@@ -235,6 +241,8 @@ class Verifier:
             return lambda c: any(inv.id == key[0] for inv in self.check(c).broken)
         if kind == "gap":
             return lambda c: any(p.name == key[0] for p in self.gaps(self.check(c)))
+        if kind == "undecided":
+            return lambda c: self.check(c).undecided == key[0]
         if kind == "overlap":
             return lambda c: any((w.id, loser.id, k) == key for w, loser, k in self.overlaps(self.check(c)))
         return None
@@ -244,8 +252,9 @@ def _explained(loser: Rule, winner: Rule) -> bool:
     return loser.fallback or any(fnmatch.fnmatchcase(winner.id, pattern) for pattern in loser.yields_to)
 
 
-def _facts_before(ev: Evaluation, index: int, rules: RuleSet) -> dict[str, Any]:
-    """The facts as phase ``index`` saw them: input facts and the conclusions of earlier phases."""
+def facts_before(ev: Evaluation, index: int) -> dict[str, Any]:
+    """The facts as phase ``index`` saw them: input facts and the conclusions of earlier phases
+    (first rule in file order within a phase; a later phase revises an earlier one)."""
     facts = {k: v for k, v in ev.facts.items() if not k.startswith("decision.")}
     for matched in ev.fired[:index]:
         drawn: dict[str, Any] = {}
@@ -266,6 +275,8 @@ def finding_lines(finding: Finding, invariants: dict[str, Invariant]) -> list[st
         head = [f"VIOLATION {inv.id} ({finding.count} cases): {inv.statement}", f"  authority: {inv.citation}"]
     elif kind == "gap":
         head = [f"GAP in phase {key[0]} ({finding.count} cases): the phase applies, but no rule of it concludes"]
+    elif kind == "undecided":
+        head = [f"UNDECIDED ({finding.count} cases): {key[0]}"]
     elif kind == "overlap":
         head = [f"OVERLAP {key[0]} over {key[1]} on {key[2]} ({finding.count} cases): both hold and disagree; "
                 f"if {key[0]} is meant to win, add `yields_to: [{key[0]}]` to {key[1]}"]

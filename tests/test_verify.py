@@ -1,0 +1,218 @@
+"""`triage rules verify`: the legal invariants hold on the shipped rules, and a planted fault is
+found, shrunk and reported; the verifier's own pieces (evaluator, explorer) are checked too."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import RULES
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+
+@pytest.fixture(scope="module")
+def verifier() -> Any:
+    from triage.rules.ruleset import load_rules
+    from triage.rules.verify import Verifier
+
+    return Verifier(load_rules(RULES))
+
+
+def _copy(tmp_path: Path) -> Path:
+    target = tmp_path / "rules"
+    shutil.copytree(RULES, target)
+    shutil.copytree(RULES.parent / "templates", tmp_path / "templates")
+    return target
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+def _verifier_for(directory: Path) -> Any:
+    from triage.rules.ruleset import load_rules
+    from triage.rules.verify import Verifier
+
+    return Verifier(load_rules(directory))
+
+
+def test_shipped_rules_break_no_invariant(verifier: Any) -> None:
+    """Every pair of values plus seeded random cases: no violation, gap, unexplained overlap or
+    invalid generated case on the shipped rules."""
+    report = verifier.run(6000, seed=1)
+    assert report.cases == 6000 and report.pairwise > 3000
+    assert [(f.kind, f.key, f.example) for f in report.findings.values()] == []
+
+
+def test_the_issue_reproducers_break_no_invariant(verifier: Any) -> None:
+    """The cases a differential run found (a parent refused for consent, an in-time escalation
+    refused as late) now satisfy every invariant."""
+    from triage.contract.validation import parse_representation
+
+    cases = [
+        {"received_date": "2025-03-14", "received_via": "email",
+         "complainant": {"relationship": "parent", "contact": {"email": "a@example.org"},
+                         "has_parental_responsibility": True, "on_behalf_of_child": True},
+         "child": {"sufficient_understanding": True, "consents_to_representative": False},
+         "about": {"function": "sen", "summary": "EHCP annual review not held."}},
+        {"received_date": "2025-03-14", "received_via": "email",
+         "complainant": {"relationship": "parent", "contact": {"email": "a@example.org"}},
+         "about": {"function": "child_protection_conference", "summary": "The first answer was wrong."},
+         "escalation": {"original_reference": "CS-2025-00001", "to_stage": 2, "previous_response_date": "2025-03-07"}},
+    ]
+    for raw in cases:
+        rep = parse_representation(raw, verifier.rules)
+        decision = verifier.decider.decide(rep, "X")
+        assert decision.disposition == "accepted" and decision.reason is None
+        broken = _broken(verifier, raw)
+        assert broken == []
+
+
+def _broken(verifier: Any, raw: dict[str, Any]) -> list[str]:
+    from triage.contract.validation import parse_representation
+    from triage.rules.evaluate import payload
+    from triage.rules.oracle import outcome, read
+
+    rep = parse_representation(raw, verifier.rules)
+    ev = verifier.decider.evaluate(rep)
+    decision = verifier.decider.shape(rep, "X", ev)
+    fact = payload({**ev.facts, **read(rep, verifier.rules, verifier.calendar), **outcome(decision)})
+    return [inv.id for inv in verifier.invariants if inv.violated_by(fact)]
+
+
+def test_a_planted_unlawful_refusal_is_found_and_shrunk(tmp_path: Path) -> None:
+    """A consent refusal that ignores standing is found; its example is 1-minimal (every
+    dimension left away from its plainest value is needed) and still breaks the invariant."""
+    rules = _copy(tmp_path)
+    _edit(rules / "50-disposition.yaml", "when: {derived.is_escalation: false, decision.standing: no_consent}",
+          "when: {derived.is_escalation: false, complainant.on_behalf_of_child: true, "
+          "child.consents_to_representative: false}")
+    verifier = _verifier_for(rules)
+    report = verifier.run(3000, seed=2)
+    finding = report.findings[("violation", ("consent.standing_first",))]
+    assert finding.count > 0
+    assert "refuse.no_consent" in finding.fired
+    assert "consent.standing_first" in _broken(verifier, finding.example)
+    small = verifier.shrink(finding.first, lambda c: any(i.id == "consent.standing_first" for i in verifier.check(c).broken))
+    for i, index in enumerate(small):
+        if index:
+            plainer = list(small)
+            plainer[i] = 0
+            assert not any(inv.id == "consent.standing_first" for inv in verifier.check(tuple(plainer)).broken), \
+                verifier.dims[i].name
+    assert finding.example == verifier.representation(small)
+
+
+def test_a_removed_rule_is_reported_as_a_gap(tmp_path: Path) -> None:
+    """Without the rule for unidentified functions, complaints with no function reach the scope
+    phase's fallback: a gap, with an example."""
+    rules = _copy(tmp_path)
+    text = (rules / "20-scope.yaml").read_text()
+    (rules / "20-scope.yaml").write_text(text[:text.index("  - id: scope.function_unidentified")])
+    report = _verifier_for(rules).run(1500, seed=3)
+    gap = report.findings[("gap", ("scope",))]
+    assert gap.count > 0 and gap.example is not None
+    assert ("violation", ("procedure.complaint_has_one",)) in report.findings
+
+
+def test_an_unexplained_overlap_is_reported(tmp_path: Path) -> None:
+    """Two rules that both hold and disagree are reported unless the loser says it yields."""
+    rules = _copy(tmp_path)
+    _edit(rules / "10-representation.yaml", "    yields_to: [type.safeguarding_referral]\n", "")
+    report = _verifier_for(rules).run(1500, seed=4)
+    overlap = report.findings[("overlap", ("type.safeguarding_referral", "type.case_concern", "representation_type"))]
+    assert overlap.example is not None
+    assert overlap.example["risk"] == {"significant_harm": True, "same_day_action": True}
+
+
+def test_cli_verify_prints_a_summary_and_exits_0(run: Any) -> None:
+    """`triage rules verify --cases N` explores and prints one summary line; exit 0 when clean."""
+    r = run("rules", "verify", "--cases", "6000", "--seed", "5")
+    assert r.code == 0, r.out + r.err
+    lines = r.out.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("6000 cases explored (")
+    assert lines[0].endswith("31 invariants; 0 violated, 0 gaps, 0 unexplained overlaps, 0 undecided, 0 invalid cases")
+
+
+def test_cli_verify_reports_a_violation_ready_to_paste(run: Any, tmp_path: Path) -> None:
+    """A violation prints the invariant, its authority, the rules fired and the smallest case as
+    one line of JSON; exit 1. --json gives the same findings as data."""
+    rules = _copy(tmp_path)
+    _edit(rules / "30-who.yaml", "derived.function: $care_leaver_functions}", "derived.function: {exists: true}}")
+    r = run("--rules", str(rules), "rules", "verify", "--cases", "3000", "--seed", "6")
+    assert r.code == 1
+    assert "VIOLATION standing.care_leaver_limited" in r.out
+    assert "  authority: Children Act 1989 s.24D, s.26(3)(a); DOMAIN 3a.7" in r.out
+    example = next(line for line in r.out.splitlines() if line.startswith("  smallest case: "))
+    case = json.loads(example.removeprefix("  smallest case: "))
+    assert case["complainant"]["relationship"] == "care_leaver"
+    j = run("--rules", str(rules), "rules", "verify", "--cases", "3000", "--seed", "6", "--json")
+    data = json.loads(j.out)
+    assert j.code == 1 and any(f["key"] == ["standing.care_leaver_limited"] for f in data["findings"])
+
+
+def test_invariants_file_is_checked_like_the_rules(tmp_path: Path) -> None:
+    """An invariant naming an unknown fact fails at load with the file, the invariant and a suggestion."""
+    from triage.contract.errors import RuleErrors
+    from triage.rules.invariants import load_invariants
+    from triage.rules.ruleset import load_rules
+
+    rules = _copy(tmp_path)
+    _edit(rules / "invariants.yaml", "given: {case.own_standing: true}", "given: {case.own_standin: true}")
+    with pytest.raises(RuleErrors) as exc:
+        load_invariants(load_rules(rules))
+    assert exc.value.lines() == [f"{rules / 'invariants.yaml'}, rule consent.standing_first: given: unknown fact "
+                                 "'case.own_standin'; did you mean 'case.own_standing'?"]
+
+
+def test_pairwise_covers_every_pair(verifier: Any) -> None:
+    """Every value of every dimension meets every value of every other in the systematic cases."""
+    from itertools import combinations
+
+    from triage.rules import explore
+
+    dims = verifier.dims[:12]
+    cases = explore.pairwise(dims, random.Random(0))
+    seen = {(i, c[i], j, c[j]) for c in cases for i, j in combinations(range(len(dims)), 2)}
+    sizes = [len(d.values) for d in dims]
+    assert len(seen) == sum(sizes[i] * sizes[j] for i, j in combinations(range(len(dims)), 2))
+
+
+def test_every_fact_the_rules_read_has_a_dimension(verifier: Any, tmp_path: Path) -> None:
+    """The explorer's dimensions come from the compiled conditions; a fact it cannot drive is an error."""
+    from triage.rules import explore
+    from triage.rules.ruleset import load_rules
+
+    names = {d.name for d in verifier.dims}
+    assert {"complainant.relationship", "about.function", "about.natures", "escalation", "officer.mixed_scope"} <= names
+    assert "child.disabled" not in names  # no rule reads it
+    rules = _copy(tmp_path)
+    _edit(rules / "70-advocacy-flags.yaml", "when: {complainant.age_unclear: true}",
+          "when: {complainant.age_unclear: true, child.disabled: true}")
+    assert "child.disabled" in {d.name for d in explore.dimensions(load_rules(rules))}
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_the_python_evaluator_agrees_with_durable_rules(verifier: Any, data: Any) -> None:
+    """For random cases, the rules the verifier's evaluator finds holding are exactly the rules
+    durable-rules fires, phase by phase (so gaps and overlaps describe the real engine)."""
+    from triage.contract.validation import parse_representation
+    from triage.rules.evaluate import holds, payload
+    from triage.rules.verify import facts_before
+
+    case = tuple(data.draw(st.integers(0, len(d.values) - 1)) for d in verifier.dims)
+    rep = parse_representation(verifier.representation(case), verifier.rules)
+    ev = verifier.decider.evaluate(rep)
+    for index, phase in enumerate(verifier.rules.phases):
+        fact = payload(facts_before(ev, index))
+        expected = [r.id for r in ev.fired[index]]
+        assert [r.id for r in phase.rules if holds(r.condition, fact)] == expected, phase.name
