@@ -109,3 +109,32 @@ def rules_verify(obj: Context, n: int, seed: int, as_json: bool) -> None:
         click.echo(report.summary())
     if not report.ok:
         raise SystemExit(1)
+
+
+@rules.command("diff")
+@click.option("--with", "other_dir", required=True, metavar="DIR",
+              help="The other rules directory (a changed copy, or the rules of a new version of triage).")
+@click.option("--year", metavar="YYYY-YY", help="The annual report's year to compare. Default: the log's latest.")
+@click.option("--basis", type=click.Choice(["received", "resolved"]), default="received", show_default=True,
+              help="The annual report's basis.")
+@click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
+@click.pass_obj
+def rules_diff(obj: Context, other_dir: str, year: str | None, basis: str, as_json: bool) -> None:
+    """What would change if the log were decided under other rules: every logged representation
+    decided again, nothing written."""
+    import json
+    import sys
+
+    from triage.cases.whatif import lines, what_if
+    from triage.rules.ruleset import load_rules
+
+    show = sys.stderr.isatty() and not as_json
+    result = what_if(obj.log(), obj.rules(), load_rules(other_dir), year=year, basis=basis,
+                     progress=(lambda k: click.echo(f"\r{k} decided...", nl=False, err=True)) if show else None)
+    if show:
+        click.echo("\r", nl=False, err=True)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2, default=str))
+    else:
+        for line in lines(result):
+            click.echo(line)
