@@ -53,6 +53,12 @@ class LetterNotApplicable(LetterError):
     exit_code = 2
 
 
+class CouncilSettingError(LetterError):
+    """A letter setting in council.yaml cannot be used (e.g. a logo that is not an image)."""
+
+    exit_code = 2
+
+
 @dataclass(frozen=True)
 class TemplateInfo:
     id: str
@@ -196,8 +202,13 @@ class LetterBook:
         base = self.council_dir or (getattr(rules, "directory", None) if rules is not None else None) or Path(".")
         path = (Path(base) / str(name)).resolve()
         if not path.is_file():
-            raise LetterError(f"council.logo: no image file {path}; give a path relative to the folder "
-                              "holding council.yaml, or remove the key")
+            raise CouncilSettingError(f"council.logo: no image file {path}; give a path relative to the folder "
+                                      "holding council.yaml, or remove the key")
+        with path.open("rb") as f:
+            head = f.read(8)
+        if not head.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF8")):
+            raise CouncilSettingError(f"council.logo: {path} is not a PNG, JPEG or GIF image; "
+                                      "save the logo in one of those formats")
         return path
 
     def context(self, case: dict[str, Any], decision: dict[str, Any], rules: Any,

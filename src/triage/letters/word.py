@@ -38,6 +38,17 @@ def _set_language(document: Any) -> None:
     theme.set(qn("w:val"), LANGUAGE)
 
 
+def _font_only(rfonts: Any, font: str) -> None:
+    """Name the font for every script and drop the theme fonts, which would win over it."""
+    from docx.oxml.ns import qn
+
+    for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+        if rfonts.get(qn(attr)) is not None:
+            del rfonts.attrib[qn(attr)]
+    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+        rfonts.set(qn(attr), font)
+
+
 def _set_fonts(document: Any, font: str, size: float) -> None:
     """The council's font in Normal (the other styles inherit it); Title and Heading 2 sized
     for a letter, in black, without the template's border and colour."""
@@ -47,9 +58,7 @@ def _set_fonts(document: Any, font: str, size: float) -> None:
     normal = document.styles["Normal"]
     normal.font.name = font
     normal.font.size = Pt(size)
-    rfonts = normal.element.get_or_add_rPr().get_or_add_rFonts()
-    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
-        rfonts.set(qn(attr), font)
+    _font_only(normal.element.get_or_add_rPr().get_or_add_rFonts(), font)
     normal.paragraph_format.space_after = Pt(size * 0.8)
     normal.paragraph_format.line_spacing = 1.15
     for name, grow in (("Title", 2), ("Heading 2", 1)):
@@ -70,8 +79,7 @@ def _set_fonts(document: Any, font: str, size: float) -> None:
             found = rpr.find(qn(tag))
             if found is not None:
                 rpr.remove(found)
-        style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:ascii"), font)
-        style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:hAnsi"), font)
+        _font_only(style.element.get_or_add_rPr().get_or_add_rFonts(), font)
     for name in ("Header", "Footer"):
         document.styles[name].font.size = Pt(max(size - 2, 8))
     quote = document.styles["Quote"]
@@ -147,7 +155,7 @@ def write_docx(letter: Letter, path: Path, *, title: str, reference: str, author
                font: str, font_size: float) -> Path:
     """Write one draft as a Word document; return the path."""
     import docx
-    from docx.shared import Mm
+    from docx.shared import Mm, Pt
 
     document = docx.Document()
     section = document.sections[0]
@@ -160,8 +168,8 @@ def write_docx(letter: Letter, path: Path, *, title: str, reference: str, author
     _letterhead(document, letter)
     frame = letter.frame
     if frame is not None:
-        if frame.recipient:
-            _lines(document, frame.recipient, "Normal")
+        if frame.recipient:  # lower, where a window envelope shows it
+            _lines(document, frame.recipient, "Normal").paragraph_format.space_before = Pt(18)
         refs = [f"Our reference: {frame.our_reference}"]
         if frame.your_reference:
             refs.append(f"Your reference: {frame.your_reference}")
@@ -172,8 +180,10 @@ def write_docx(letter: Letter, path: Path, *, title: str, reference: str, author
     for block in letter.body:
         _add_block(document, block)
     if frame is not None:
-        document.add_paragraph(frame.closing, style="Normal")
-        _lines(document, [frame.signatory.name, frame.signatory.title, frame.council_name], "Normal")
+        document.add_paragraph(frame.closing, style="Normal").paragraph_format.keep_with_next = True
+        signature = _lines(document, [frame.signatory.name, frame.signatory.title, frame.council_name], "Normal")
+        signature.paragraph_format.space_before = Pt(30)  # room to sign by hand
+        signature.paragraph_format.keep_together = True
     props = document.core_properties
     props.title, props.subject, props.author = title, reference, author
     props.language = LANGUAGE
