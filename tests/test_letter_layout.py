@@ -221,8 +221,8 @@ def test_extension_notice_for_a_case_concern_is_refused_clearly(run: Any, tmp_pa
     assert r.code == 2
     assert r.err.strip() == (
         "error: extension_notice: cannot be drafted for CS-2025-00352 (case concern, redirected): it is for "
-        "complaints accepted at stage 1 (it gives the latest response date), and this decision has not stage 1; "
-        "a respond by latest date")
+        "complaints accepted at stage 1 (it gives the latest response date), and this decision has no stage and "
+        "no latest response date")
     assert not (tmp_path / "x").exists()
     for template in ("ack_statutory_stage1", "ack_corporate_stage1"):
         r = run("letters", "CS-2025-00352", "--out", str(tmp_path / "x"), "--template", template)

@@ -101,24 +101,24 @@ def _line_of(exc: BaseException) -> int | None:
     return line
 
 
-def _lookup(context: dict[str, Any], need: str) -> Any:
-    """The value a template's ``needs`` entry names (``path`` or ``path=value``); None when absent
-    or different."""
+_DATES = {"respond_by": "response date", "respond_by_latest": "latest response date",
+          "acknowledge_by": "acknowledgement date"}
+
+
+def _unmet(context: dict[str, Any], need: str) -> str | None:
+    """What the decision lacks of one ``needs`` entry (``path`` or ``path=value``), in words;
+    None when it has it."""
     path, _, wanted = need.partition("=")
     value: Any = context
-    for part in path.split("."):
-        if not isinstance(value, dict) or value.get(part) in (None, "", [], {}):
-            return None
-        value = value[part]
-    return value if not wanted or str(value) == wanted.strip() else None
-
-
-def _words(need: str) -> str:
-    """'decision.procedure=statutory' -> 'procedure statutory'; 'decision.deadlines.respond_by' ->
-    'a respond by date'."""
-    path, _, wanted = need.partition("=")
-    leaf = path.rsplit(".", 1)[-1].replace("_", " ")
-    return f"{leaf} {wanted.strip().replace('_', ' ')}" if wanted else f"a {leaf} date" if "deadlines" in path else f"a {leaf}"
+    for part in path.strip().split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    leaf = path.strip().rsplit(".", 1)[-1]
+    words = _DATES.get(leaf) or leaf.replace("_", " ")
+    if value in (None, "", [], {}):
+        return f"no {words}"
+    if wanted and str(value) != wanted.strip():
+        return f"{words} {str(value).replace('_', ' ')}"
+    return None
 
 
 def _single_lines(case: dict[str, Any]) -> dict[str, Any]:
@@ -263,7 +263,7 @@ class LetterBook:
 
     def check_applies(self, info: TemplateInfo, context: dict[str, Any]) -> None:
         """Refuse, with what the template is for, a template whose needs the decision lacks."""
-        missing = [n for n in info.needs if _lookup(context, n) is None]
+        missing = [m for m in (_unmet(context, n) for n in info.needs) if m]
         if not missing:
             return
         decision = context["decision"]
@@ -271,7 +271,7 @@ class LetterBook:
                          if decision.get(k))
         raise LetterNotApplicable(
             f"cannot be drafted for {decision.get('reference')} ({what}): it is for {info.applies or 'other decisions'}, "
-            f"and this decision has not {'; '.join(_words(m) for m in missing)}", template=info.id)
+            f"and this decision has {' and '.join(missing)}", template=info.id)
 
     def render(self, template_id: str, context: dict[str, Any]) -> Draft:
         info = self.templates.get(template_id)

@@ -104,7 +104,7 @@ def _page_number(paragraph: Any) -> None:
 
 def _letterhead(document: Any, letter: Letter) -> None:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Mm
+    from docx.shared import Mm, Pt
 
     section = document.sections[0]
     header = section.header
@@ -122,6 +122,7 @@ def _letterhead(document: Any, letter: Letter) -> None:
             header.add_paragraph(line, style="Header")
     for paragraph in header.paragraphs:
         paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    header.paragraphs[-1].paragraph_format.space_after = Pt(14)  # clear of the body on every page
     footer = section.footer.paragraphs[0]
     footer.style = document.styles["Footer"]
     footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -177,6 +178,8 @@ def write_docx(letter: Letter, path: Path, *, title: str, reference: str, author
         document.add_paragraph(frame.letter_date, style="Normal")
         document.add_paragraph(frame.subject, style="Title")
         document.add_paragraph(f"Dear {frame.salutation}", style="Normal")
+    else:  # an internal note: its title heads it, as in the HTML
+        document.add_paragraph(title, style="Title")
     for block in letter.body:
         _add_block(document, block)
     if frame is not None:
