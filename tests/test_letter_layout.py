@@ -71,6 +71,8 @@ def test_refused_court_matter_is_ready_to_sign_and_post(run: Any, db: Path, tmp_
     props = document.core_properties
     assert (props.subject, props.author, props.language) == ("CS-2025-00233", "Example County Council", "en-GB")
     assert props.title == "Refusal: a matter for, or decided by, a court cannot be re-opened by a complaint"
+    assert props.comments == "Draft letter for CS-2025-00233, for checking and signing"
+    assert props.created.year >= 2025 and props.last_modified_by == "Example County Council"
     rows = sqlite3.connect(db).execute("select template, signed_by, signed_by_title from letters").fetchall()
     assert rows == [("refusal_court_proceedings", "Jo Bloggs", "Children's Services Complaints Team")]
 

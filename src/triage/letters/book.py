@@ -20,7 +20,7 @@ import hashlib
 import mimetypes
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -80,8 +80,6 @@ class Draft:
     html: str
     letter: Letter | None = None
     signed_by: Signatory | None = None
-    reference: str = ""
-    meta: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> dict[str, str]:
         out = {"template": self.template, "title": self.title, "audience": self.audience,
@@ -291,7 +289,6 @@ class LetterBook:
         complainant = info.audience == "complainant"
         letter = Letter(self._letterhead(context.get("logo_path")), self._frame(context) if complainant else None,
                         blocks(body))
-        reference = str(context["decision"].get("reference"))
         try:
             html = html_env.get_template("_layout.html.j2").render(
                 {**context, "title": info.title, "letter": letter, "logo_uri": _logo_uri(letter.letterhead.logo),
@@ -301,7 +298,7 @@ class LetterBook:
             raise LetterError(str(exc), template="_layout.html.j2", line=getattr(exc, "lineno", None)) from None
         who = context["signatory"]
         return Draft(template_id, info.title, info.audience, info.hash, letter.text(), html, letter,
-                     Signatory(who["name"], who["title"]) if complainant else None, reference)
+                     Signatory(who["name"], who["title"]) if complainant else None)
 
     def write(self, draft: Draft, out_dir: Path, reference: str, *, docx: bool = True) -> list[Path]:
         """Write a draft as .txt and .html (and .docx); return the paths."""

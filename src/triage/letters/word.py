@@ -7,6 +7,7 @@ written, never on a decision's path)."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -191,5 +192,8 @@ def write_docx(letter: Letter, path: Path, *, title: str, reference: str, author
     props.title, props.subject, props.author = title, reference, author
     props.language = LANGUAGE
     props.keywords = "draft letter"
+    props.comments = f"Draft letter for {reference}, for checking and signing"
+    props.last_modified_by = author
+    props.created = props.modified = datetime.now(timezone.utc).replace(microsecond=0, tzinfo=None)
     document.save(str(path))
     return path
