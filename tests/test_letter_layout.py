@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 from conftest import EXAMPLES, ROOT, RULES
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 NOW = datetime(2025, 11, 10, 9, 30, tzinfo=timezone.utc)
 SHIPPED = ROOT / "templates" / "letters"
@@ -442,3 +444,34 @@ def test_signer_columns_keep_older_log_rows_verifiable(tmp_path: Path) -> None:
     assert log.verify() == []
     assert [(x["signed_by"], x["signed_by_title"]) for x in log.letters("CS-1")] == [(None, None),
                                                                                        ("Jo Bloggs", "Manager")]
+
+
+# ---------------------------------------------------------------- properties
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=300) | st.lists(
+    st.sampled_from(["- ", "> ", "## ", "\n", "\n\n", " ", "Yours sincerely", "Dear", "x", "\r\n", "\u2028"]),
+    max_size=30).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXT)
+def test_quoted_text_is_only_ever_a_quote(text: str) -> None:
+    """Whatever a complainant types, `quoted` gives one quote block and nothing else, with no line
+    breaks inside its paragraphs."""
+    from triage.letters.layout import blocks, quoted
+
+    out = blocks("Before:\n" + quoted(text) + "\n\nAfter.")
+    assert [b.kind for b in out] == ["paragraph", "quote", "paragraph"]
+    assert out[0].lines == ["Before:"] and out[2].lines == ["After."]
+    assert all("\n" not in line and line for line in out[1].lines)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXT)
+def test_one_line_and_plain_cannot_change_the_layout(text: str) -> None:
+    """`one_line` is one line; `plain` (officers' reasons) gives only paragraphs, never a list,
+    heading or quote."""
+    from triage.letters.layout import blocks, one_line, plain
+
+    assert "\n" not in one_line(text) and "\r" not in one_line(text)
+    assert {b.kind for b in blocks(plain(text))} <= {"paragraph"}
