@@ -418,6 +418,14 @@ def test_a_council_template_replaces_the_shipped_one(rules: Any, tmp_path: Path)
     assert draft.title == "Thank you (our wording)"
     assert "\n\nThank you from all of us at Example County Council.\n\n" in draft.text
     assert LetterBook(SHIPPED, rules.council).templates.keys() == book.templates.keys()
+    (own / "compliment_thanks.txt.j2").write_text('{% extends "_letter.txt.j2" %}\n{% block body %}\n'
+                                                  "{{ case.complainant.nmae }}\n{% endblock %}\n")
+    from triage.letters.book import LetterError
+
+    with pytest.raises(LetterError) as err:
+        LetterBook([own, SHIPPED], rules.council).render(
+            "compliment_thanks", book.context(case, _decide(raw, rules).model_dump(mode="python"), rules))
+    assert str(err.value).startswith(f"{own / 'compliment_thanks.txt.j2'} line 3: uses a field the case does not have")
 
 
 # ---------------------------------------------------------------- the log

@@ -279,13 +279,15 @@ class LetterBook:
         self.check_applies(info, context)
         TemplateError, UndefinedError = template_errors()
         text_env, html_env = self._environments()
+        # a council's own template is named by its whole path, so the fix goes in the right folder
+        named = info.path.name if info.path.parent == self.directory else str(info.path)
         try:
             body = text_env.get_template(info.path.name).render(context)
         except UndefinedError as exc:
             raise LetterError(f"uses a field the case does not have: {getattr(exc, 'message', exc)}",
-                              template=info.path.name, line=_line_of(exc)) from None
+                              template=named, line=_line_of(exc)) from None
         except TemplateError as exc:
-            raise LetterError(str(exc), template=info.path.name, line=getattr(exc, "lineno", None)) from None
+            raise LetterError(str(exc), template=named, line=getattr(exc, "lineno", None)) from None
         complainant = info.audience == "complainant"
         letter = Letter(self._letterhead(context.get("logo_path")), self._frame(context) if complainant else None,
                         blocks(body))
