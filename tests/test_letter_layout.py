@@ -483,3 +483,40 @@ def test_one_line_and_plain_cannot_change_the_layout(text: str) -> None:
 
     assert "\n" not in one_line(text) and "\r" not in one_line(text)
     assert {b.kind for b in blocks(plain(text))} <= {"paragraph"}
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    (["--signed-by", "  "], "error: --signed-by: give the signing officer's name"),
+    (["--signed-by-title", "Manager"], "error: --signed-by-title: give the signing officer's name with --signed-by "
+                                       "NAME too"),
+    (["--signed-by", "J" * 101], "error: --signed-by: at most 100 characters, please"),
+])
+def test_a_signer_that_cannot_sign_is_refused_before_logging(run: Any, db: Path, tmp_path: Path, options: list[str],
+                                                              message: str) -> None:
+    """A blank signer, a title without a name or an over-long name exits 2 with nothing logged or written."""
+    r = run("assess", str(EXAMPLES / "statutory-parent.json"), "--letters", str(tmp_path / "out"), *options)
+    assert (r.code, r.err.strip()) == (2, message)
+    assert not (tmp_path / "out").exists()
+    assert not db.exists() or sqlite3.connect(db).execute("select count(*) from decisions").fetchone() == (0,)
+
+
+def test_bad_font_settings_are_named(tmp_path: Path) -> None:
+    """A font size that is not a number of points, or a font that is not a name, is an error naming the key."""
+    from triage.api import draft_letters
+    from triage.letters.book import LetterError
+    from triage.rules.ruleset import load_rules
+
+    raw = _example("statutory-parent.json")
+    cases = [("size", ("Arial", '"big"'), "letters.font_size: 'big' is not a size in points from 6 to 30; give one "
+                                          "like 11"),
+             ("font", ('Arial\\"; color: red', 11), "letters.font: 'Arial\"; color: red' is not a font name; give one "
+                                                  'like "Arial"')]
+    for name, letters, message in cases:
+        folder = _council_copy(tmp_path / name, None)
+        council = folder / "rules" / "council.yaml"
+        council.write_text(council.read_text().replace('  font: "Arial"\n  font_size: 11\n',
+                                                       f'  font: "{letters[0]}"\n  font_size: {letters[1]}\n'))
+        rules = load_rules(folder / "rules")
+        with pytest.raises(LetterError) as err:
+            draft_letters(_decide(raw, rules), raw, rules=rules)
+        assert (str(err.value), err.value.exit_code) == (message, 2)

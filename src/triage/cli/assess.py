@@ -30,8 +30,11 @@ def assess(obj: Context, case: str | None, as_json: bool, batch: str | None, let
         raise SystemExit(_assess_batch(obj, batch))
     if not case:
         raise UsageError("give a CASE.json file, - for standard input, or --batch FILE.jsonl")
-    if (signed_by or signed_by_title) and not letters_dir:
+    if (signed_by is not None or signed_by_title is not None) and not letters_dir:
         raise UsageError("--signed-by and --signed-by-title sign the drafts of --letters DIR; add --letters DIR")
+    if letters_dir:
+        from triage.letters.book import check_signer
+        check_signer(signed_by, signed_by_title)  # before anything is logged
     raw = _read_case(case)
     log = obj.log()
     decision = api.assess(raw, db=log, rules=obj.rules())

@@ -119,6 +119,20 @@ def _unmet(context: dict[str, Any], need: str) -> str | None:
     return None
 
 
+def check_signer(signed_by: str | None, title: str | None) -> None:
+    """Refuse a signing officer that cannot sign: a blank name, a title without a name, or
+    either too long for a signature block (checked before anything is logged)."""
+    from triage.contract.errors import UsageError
+
+    if signed_by is not None and not one_line(signed_by):
+        raise UsageError("--signed-by: give the signing officer's name")
+    if title is not None and signed_by is None:
+        raise UsageError("--signed-by-title: give the signing officer's name with --signed-by NAME too")
+    for option, value in (("--signed-by", signed_by), ("--signed-by-title", title)):
+        if value is not None and len(one_line(value)) > 100:
+            raise UsageError(f"{option}: at most 100 characters, please")
+
+
 def _single_lines(case: dict[str, Any]) -> dict[str, Any]:
     """The case with its names and contact details on one line each: a line break typed into
     a name cannot add a line or a paragraph to a letter (free text goes through ``quoted``)."""
@@ -182,11 +196,22 @@ class LetterBook:
     def letters_setting(self, key: str, default: Any) -> Any:
         return (self.council.get("letters") or {}).get(key) or default
 
+    def font(self) -> tuple[str, float]:
+        """``letters.font`` and ``letters.font_size`` from council.yaml (default Arial 11), checked."""
+        font, size = self.letters_setting("font", DEFAULT_FONT), self.letters_setting("font_size", DEFAULT_FONT_SIZE)
+        if not isinstance(font, str) or not one_line(font) or len(font) > 60 or any(c in font for c in "\"';{}<>"):
+            raise CouncilSettingError(f"letters.font: {font!r} is not a font name; give one like \"Arial\"")
+        if isinstance(size, bool) or not isinstance(size, (int, float)) or not 6 <= size <= 30:
+            raise CouncilSettingError(f"letters.font_size: {size!r} is not a size in points from 6 to 30; "
+                                      "give one like 11")
+        return one_line(font), size
+
     def signatory(self, signed_by: str | None = None, title: str | None = None) -> Signatory:
         """The signing officer; without one, the council's default signatory. A signing officer
         without a title signs for the complaints team."""
+        check_signer(signed_by, title)
         default = self.council.get("signatory") or {}
-        if signed_by and one_line(signed_by):
+        if signed_by:
             team = (self.council.get("council") or {}).get("team") or "Complaints Team"
             return Signatory(one_line(signed_by), one_line(title) if title and one_line(title) else team)
         return Signatory(one_line(default.get("name") or "Complaints Manager"),
@@ -291,11 +316,11 @@ class LetterBook:
         complainant = info.audience == "complainant"
         letter = Letter(self._letterhead(context.get("logo_path")), self._frame(context) if complainant else None,
                         blocks(body))
+        font, font_size = self.font()
         try:
             html = html_env.get_template("_layout.html.j2").render(
                 {**context, "title": info.title, "letter": letter, "logo_uri": _logo_uri(letter.letterhead.logo),
-                 "font": self.letters_setting("font", DEFAULT_FONT),
-                 "font_size": self.letters_setting("font_size", DEFAULT_FONT_SIZE)})
+                 "font": font, "font_size": font_size})
         except TemplateError as exc:
             raise LetterError(str(exc), template="_layout.html.j2", line=getattr(exc, "lineno", None)) from None
         who = context["signatory"]
@@ -312,10 +337,9 @@ class LetterBook:
         if docx and draft.letter is not None:
             from .word import write_docx
 
+            font, font_size = self.font()
             paths.append(write_docx(draft.letter, stem.with_suffix(".docx"), title=draft.title, reference=reference,
-                                    author=draft.letter.letterhead.name or "council",
-                                    font=str(self.letters_setting("font", DEFAULT_FONT)),
-                                    font_size=float(self.letters_setting("font_size", DEFAULT_FONT_SIZE))))
+                                    author=draft.letter.letterhead.name or "council", font=font, font_size=font_size))
         return paths
 
 

@@ -280,6 +280,9 @@ class Pages:
             found = await self.backend.read(draft)
         except NotFoundError as exc:
             return await self._message(request, user, "No such letter", exc.lines(), 404)
+        except TriageError as exc:  # e.g. a council setting the letters cannot use (a logo that is not an image)
+            return await self._message(request, user, "The letter could not be drafted", exc.lines(),
+                                       503 if status_of(exc) == 500 else status_of(exc))
         # The draft is a whole document with its own print styles (and the logo as a data: URI).
         return HTMLResponse(found.html, headers={
             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
