@@ -158,8 +158,8 @@ def test_name_with_line_breaks_cannot_add_paragraphs(rules: Any) -> None:
 
 
 def test_free_text_is_quoted_and_cannot_pass_for_the_councils(rules: Any) -> None:
-    """A multi-line summary prints as quoted paragraphs ('> '), in the text, the HTML (blockquote)
-    and Word (Quote style); its '- ' lines do not become the council's list."""
+    """A multi-line summary prints as quoted paragraphs ('> ' in the text, a blockquote in the
+    HTML); its '- ' lines do not become the council's list."""
     from triage.api import draft_letters
 
     raw = _example("case-concern.json")
