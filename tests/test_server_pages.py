@@ -227,6 +227,16 @@ def test_the_printable_letter_is_the_draft(manager: Any) -> None:
     assert manager.get("/cases/CS-2025-00017/letters/refusal_tribunal").status_code == 404
 
 
+def test_the_signed_in_manager_signs_the_drafts(manager: Any) -> None:
+    """The drafts on the case page and the printable letter are signed by the signed-in manager."""
+    r = manager.get("/cases/CS-2025-00017/letters/ack_statutory_stage1")
+    assert ("<p class=\"signature\">Jo Manager<br>\nChildren&#39;s Services Complaints Team<br>\n"
+            "Example County Council</p>") in r.text
+    page = manager.get("/cases/CS-2025-00017").text
+    assert "for checking and signing, signed by you (Jo Manager):" in page
+    assert "Yours sincerely\n\nJo Manager\nChildren&#39;s Services Complaints Team\nExample County Council" in page
+
+
 # ----------------------------------------------------------------------------- overrides
 
 def _override(manager: Any, field: str, to: str, reason: str) -> Any:

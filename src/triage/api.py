@@ -84,16 +84,20 @@ def assess(case: Any, *, db: DecisionLog | str | Path | None = None,
 
 
 def draft_letters(decision: Decision | dict[str, Any], representation: Representation | dict[str, Any], *,
-                  rules: RuleSet | str | Path | None = None, templates: list[str] | None = None) -> list[Any]:
+                  rules: RuleSet | str | Path | None = None, templates: list[str] | None = None,
+                  signed_by: str | None = None, signed_by_title: str | None = None) -> list[Any]:
     """Render the drafts a decision calls for (or the named ``templates``), as ``Draft``s
-    with ``.text`` and ``.html``. Nothing is logged or written."""
+    with ``.text`` and ``.html``, signed by ``signed_by`` (else the council's default
+    signatory). Nothing is logged or written."""
     d = decider(rules)
     if not isinstance(decision, Decision):
         decision = Decision.model_validate(decision)
     if not isinstance(representation, Representation):
         representation = parse_representation(representation, d.rules)
     wanted = templates if templates is not None else [x["template"] for x in decision.letters]
-    context = d.letters.context(representation.model_dump(mode="python"), decision.model_dump(mode="python"), d.rules)
+    signatory = d.letters.signatory(signed_by, signed_by_title)
+    context = d.letters.context(representation.model_dump(mode="python"), decision.model_dump(mode="python"), d.rules,
+                                signatory)
     return [d.letters.render(t, context) for t in wanted]
 
 

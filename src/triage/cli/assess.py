@@ -11,7 +11,7 @@ import click
 
 from triage.contract.errors import UsageError
 
-from .common import Context, echo_json, read_input
+from .common import Context, echo_json, read_input, signed_by_options
 
 
 @click.command()
@@ -20,20 +20,28 @@ from .common import Context, echo_json, read_input
 @click.option("--batch", metavar="FILE.jsonl|-", help="Assess one representation per line; print one JSON result per line.")
 @click.option("--letters", "letters_dir", metavar="DIR",
               help="Write the decision's draft letters (.txt, .html, .docx) into DIR and record them in the log.")
+@signed_by_options
 @click.pass_obj
-def assess(obj: Context, case: str | None, as_json: bool, batch: str | None, letters_dir: str | None) -> None:
+def assess(obj: Context, case: str | None, as_json: bool, batch: str | None, letters_dir: str | None,
+           signed_by: str | None, signed_by_title: str | None) -> None:
     """Decide a representation, log it and print the decision."""
     from triage import api
     if batch:
         raise SystemExit(_assess_batch(obj, batch))
     if not case:
         raise UsageError("give a CASE.json file, - for standard input, or --batch FILE.jsonl")
+    if (signed_by is not None or signed_by_title is not None) and not letters_dir:
+        raise UsageError("--signed-by and --signed-by-title sign the drafts of --letters DIR; add --letters DIR")
+    if letters_dir:
+        from triage.letters.book import check_signer
+        check_signer(signed_by, signed_by_title)  # before anything is logged
     raw = _read_case(case)
     log = obj.log()
     decision = api.assess(raw, db=log, rules=obj.rules())
     written = []
     if letters_dir:
-        drafts = api.draft_letters(decision, _with_reference(raw, decision.reference), rules=obj.rules())
+        drafts = api.draft_letters(decision, _with_reference(raw, decision.reference), rules=obj.rules(),
+                                   signed_by=signed_by, signed_by_title=signed_by_title)
         written = api.write_letters(drafts, letters_dir, decision.reference, decision_id=decision.decision_id,
                                     db=log, rules=obj.rules())
     if as_json:

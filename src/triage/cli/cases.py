@@ -11,7 +11,7 @@ import click
 
 from triage.contract.errors import UsageError
 
-from .common import Context, echo_json
+from .common import Context, echo_json, signed_by_options
 
 
 def _today(value: str | None) -> Any:
@@ -135,8 +135,10 @@ def case_cmd(obj: Context, ref: str, today: str | None, as_json: bool) -> None:
 @click.option("--out", "out_dir", default=".", show_default=True, metavar="DIR", help="Where to write the drafts.")
 @click.option("--template", "templates", multiple=True, metavar="ID",
               help="Draft this template instead of the decision's own (e.g. extension_notice); repeatable.")
+@signed_by_options
 @click.pass_obj
-def letters(obj: Context, ref: str, out_dir: str, templates: tuple[str, ...]) -> None:
+def letters(obj: Context, ref: str, out_dir: str, templates: tuple[str, ...], signed_by: str | None,
+            signed_by_title: str | None) -> None:
     """Re-draft the letters of a logged decision (the latest on REF, or one by id), as a
     manager's overrides of it leave it."""
     from triage import api
@@ -151,7 +153,8 @@ def letters(obj: Context, ref: str, out_dir: str, templates: tuple[str, ...]) ->
     for o in overrides:
         click.echo(f"drafting for the decision as overridden: {o['field']} {o['from_value']} -> {o['to_value']} "
                    f"(by {o['by']})", err=True)
-    drafts = api.draft_letters(decision, row.representation, rules=ruleset, templates=list(templates) or None)
+    drafts = api.draft_letters(decision, row.representation, rules=ruleset, templates=list(templates) or None,
+                               signed_by=signed_by, signed_by_title=signed_by_title)
     if not drafts:
         raise UsageError(f"{row.decision['decision_id']} calls for no letters; name one with --template")
     for path in api.write_letters(drafts, out_dir, row.decision["reference"], decision_id=row.decision["decision_id"],

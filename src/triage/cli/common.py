@@ -42,3 +42,13 @@ def read_input(path: str) -> bytes:
 
 def echo_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, default=str))
+
+
+def signed_by_options(command: Any) -> Any:
+    """``--signed-by NAME`` and ``--signed-by-title TITLE``: the officer who signs the drafts
+    (without them, the council's default signatory in council.yaml)."""
+    command = click.option("--signed-by-title", metavar="TITLE",
+                           help="The signing officer's job title (default: the complaints team's name).")(command)
+    return click.option("--signed-by", metavar="NAME",
+                        help="The officer who signs the letters (default: the signatory in council.yaml); "
+                             "recorded in the log with each draft.")(command)

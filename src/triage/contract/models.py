@@ -28,6 +28,7 @@ class Contact(_Input):
     email: ShortText | None = None
     phone: ShortText | None = None
     address: ShortText | None = None
+    reference: ShortText | None = None  # the complainant's own reference ("Your reference" in letters)
 
 
 class Equality(_Input):

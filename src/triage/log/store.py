@@ -59,9 +59,13 @@ _TABLES: dict[str, dict[str, Any]] = {
     "letters": {
         "seq": int, "decision_id": str, "reference": str, "template": str, "template_hash": str,
         "title": str, "audience": str, "files": str, "drafted_at": str,
+        "signed_by": str, "signed_by_title": str,
     },
     "chain": {"chain_seq": int, "tbl": str, "row_seq": int, "prev_hash": str, "hash": str},
 }
+# Columns added after logs were first written: a row that leaves them empty (every row written
+# before they existed) is chained without them, so the hashes of older rows still verify.
+_ADDED_LATER = {"letters": ("signed_by", "signed_by_title")}
 _INDEXES = {"decisions": [["reference"], ["received_date"], ["input_hash"]],
             "events": [["reference"], ["identity"]], "overrides": [["reference"]], "letters": [["reference"]]}
 _APPEND_ONLY = (
@@ -99,6 +103,8 @@ def _now() -> str:
 
 
 def _link(prev: str, table: str, row: dict[str, Any]) -> str:
+    later = _ADDED_LATER.get(table, ())
+    row = {k: v for k, v in row.items() if not (k in later and v is None)}
     return "sha256:" + hashlib.sha256(f"{prev}|{table}|{canonical(row)}".encode()).hexdigest()
 
 
@@ -132,6 +138,7 @@ class DecisionLog:
 
     def _ensure_schema(self) -> None:
         if set(_TABLES) | set(codes.TABLES) <= set(self.db.table_names()):
+            self._add_later_columns()
             return
         with self._transaction():
             for name, columns in _TABLES.items():
@@ -153,6 +160,17 @@ class DecisionLog:
                 self.db.execute(codes.trigger(name))
                 for statement in _APPEND_ONLY:
                     self.db.execute(statement.format(t=name))
+
+    def _add_later_columns(self) -> None:
+        """Add the columns of ``_ADDED_LATER`` to a log made before them (existing rows keep NULL)."""
+        for table, columns in _ADDED_LATER.items():
+            missing = [c for c in columns if c not in self.db.table(table).columns_dict]
+            if missing:
+                with self._transaction():
+                    have = self.db.table(table).columns_dict  # another process may have added them
+                    for column in missing:
+                        if column not in have:
+                            self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -242,11 +260,12 @@ class DecisionLog:
         return seq
 
     def record_letters(self, decision_id: str, reference: str, drafts: list[dict[str, Any]]) -> None:
-        """Record drafted letters (template id, template hash, files, when) in one transaction."""
+        """Record drafted letters (template id, template hash, files, when, who signs) in one transaction."""
         now = _now()
         rows = [{"decision_id": decision_id, "reference": reference, "template": d["template"],
                  "template_hash": d["template_hash"], "title": d["title"], "audience": d["audience"],
-                 "files": json.dumps(d.get("files", [])), "drafted_at": now} for d in drafts]
+                 "files": json.dumps(d.get("files", [])), "drafted_at": now,
+                 "signed_by": d.get("signed_by"), "signed_by_title": d.get("signed_by_title")} for d in drafts]
         self._write("record letters", lambda: [self._insert("letters", r) for r in rows])
 
     # ------------------------------------------------------------------ reading

@@ -60,23 +60,38 @@ def _sample_decisions(rules: RuleSet) -> list[tuple[dict[str, object], dict[str,
 
 
 def letter_problems(rules: RuleSet) -> list["RuleError"]:
-    """Render every letter each sample decision calls for, in both wordings; a template that
-    uses a field the case does not have, or fails in any way, is reported with its line."""
+    """Render every letter each sample decision calls for, in both wordings, and every template
+    no rule chooses (drafted on request, e.g. the extension notice) for each decision it applies
+    to; a template that uses a field the case does not have, or fails in any way, is reported
+    with its line. The templates are the ones the letter book finds first: a council's own
+    replace the shipped ones, and are checked the same way."""
     from triage.api import decider
     from triage.contract.errors import RuleError
-    from triage.letters.book import LetterError
+    from triage.letters.book import LetterError, LetterNotApplicable
 
     book = decider(rules).letters
+    chosen = {t for r in rules.rules for t in _letters_of(r.then.get("letters"))}
+    on_request = [t for t in book.templates if t not in chosen]
     errors: dict[str, RuleError] = {}
     for case, decision in _sample_decisions(rules):
-        for letter in decision["letters"]:  # type: ignore[attr-defined]
+        wanted = [(letter["template"], False) for letter in decision["letters"]]  # type: ignore[attr-defined]
+        for template, optional in [*wanted, *((t, True) for t in on_request)]:
             for simple in (False, True):
                 context = book.context(case, {**decision, "advocacy_offer": simple}, rules)
                 try:
-                    book.render(letter["template"], context)
+                    book.render(template, context)
+                except LetterNotApplicable as exc:
+                    if not optional:  # a rule chose a template that refuses its own decision
+                        errors.setdefault(str(exc), RuleError(str(exc), file=str(book.directory)))
                 except LetterError as exc:
                     errors.setdefault(str(exc), RuleError(str(exc), file=str(book.directory)))
     return list(errors.values())
+
+
+def _letters_of(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value] if isinstance(value, list) else []
 
 
 def readability(rules: RuleSet) -> list[tuple[str, float | None, float | None]]:

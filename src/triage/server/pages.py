@@ -232,7 +232,7 @@ class Pages:
                          errors: list[Problem] | None = None, form: dict[str, str] | None = None) -> Response:
         try:
             view = await self.backend.read(lambda: case_view(self.backend.log(), self.backend.rules, reference,
-                                                             date.today()))
+                                                             date.today(), signed_by=user))
         except NotFoundError as exc:
             return await self._message(request, user, "No such case", exc.lines(), 404)
         return await self._render(request, "case.html", user, status, title=f"Case {reference}",
@@ -272,15 +272,21 @@ class Pages:
                                         rules=self.backend.rules)
             if template not in [x["template"] for x in current.get("letters", [])]:
                 raise NotFoundError(f"{latest.decision['decision_id']} calls for no letter {template!r}")
-            return api.draft_letters(current, latest.representation, rules=self.backend.rules, templates=[template])[0]
+            # signed by the manager who is signed in and will check and send it
+            return api.draft_letters(current, latest.representation, rules=self.backend.rules, templates=[template],
+                                     signed_by=user)[0]
 
         try:
             found = await self.backend.read(draft)
         except NotFoundError as exc:
             return await self._message(request, user, "No such letter", exc.lines(), 404)
-        # The draft is a whole document with its own print styles.
+        except TriageError as exc:  # e.g. a council setting the letters cannot use (a logo that is not an image)
+            return await self._message(request, user, "The letter could not be drafted", exc.lines(),
+                                       503 if status_of(exc) == 500 else status_of(exc))
+        # The draft is a whole document with its own print styles (and the logo as a data: URI).
         return HTMLResponse(found.html, headers={
-            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"})
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                                       "frame-ancestors 'none'"})
 
     # ------------------------------------------------------------------ due, report
 

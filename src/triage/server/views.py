@@ -19,9 +19,11 @@ def words(value: Any) -> str:
     return str(value).replace("_", " ")
 
 
-def case_view(log: DecisionLog, rules: RuleSet, reference: str, today: date) -> dict[str, Any]:
+def case_view(log: DecisionLog, rules: RuleSet, reference: str, today: date,
+              signed_by: str | None = None) -> dict[str, Any]:
     """The case report, each decision (newest first) with its overrides, the latest decision's
-    letter drafts, and one timeline of decisions, events, overrides and letters."""
+    letter drafts (signed by ``signed_by``, the signed-in manager), and one timeline of
+    decisions, events, overrides and letters."""
     report = workflow.case_report(log, rules, reference, today)
     history = log.history(reference)
     decisions = [{"decision": x.decision, "effective": effective(x.decision, report["overrides"]),
@@ -33,7 +35,7 @@ def case_view(log: DecisionLog, rules: RuleSet, reference: str, today: date) -> 
     try:  # the letters as the manager's overrides leave the decision
         current = api.as_overridden(latest.decision, latest.representation, report["overrides"], rules=rules)
         if current.get("letters"):
-            drafts = api.draft_letters(current, latest.representation, rules=rules)
+            drafts = api.draft_letters(current, latest.representation, rules=rules, signed_by=signed_by)
     except TriageError as exc:
         letter_error = str(exc)
     if drafts and latest.decision["ruleset"] != rules.hash:
