@@ -219,7 +219,9 @@ def override(reference: str, field: str, to: str, reason: str, by: str, *,
         "representation_type": vocab.REPRESENTATION_TYPES, "procedure": vocab.PROCEDURES,
         "disposition": vocab.DISPOSITIONS, "reason": vocab.REASONS, "stage": ("1", "2", "3")}
     if field in values and to not in values[field]:
-        problems.append(Problem("to", f"{to!r} is not a valid {field}{suggest(to, values[field])}"))
+        hint = suggest(to, values[field])
+        problems.append(Problem("to", f"{to!r} is not a valid {field}{hint}"
+                                      f"{'' if hint else ' (valid: ' + ', '.join(values[field]) + ')'}"))
     if not reason.strip():
         problems.append(Problem("reason", "give the reason for the override"))
     if not by.strip():

@@ -140,6 +140,8 @@ def letters(obj: Context, ref: str, out_dir: str, templates: tuple[str, ...]) ->
     """Re-draft the letters of a logged decision (the latest on REF, or one by id), as a
     manager's overrides of it leave it."""
     from triage import api
+
+    from .text import shown
     store = obj.log()
     row = store.get(ref) if ref.startswith("d-") and ref[2:].isdigit() else store.history(ref)[-1]
     ruleset = obj.rules()
@@ -149,7 +151,7 @@ def letters(obj: Context, ref: str, out_dir: str, templates: tuple[str, ...]) ->
     overrides = [o for o in store.overrides(row.decision["reference"]) if o["decision_id"] == row.decision["decision_id"]]
     decision = api.as_overridden(row.decision, row.representation, overrides, rules=ruleset)
     for o in overrides:
-        click.echo(f"drafting for the decision as overridden: {o['field']} {o['from_value']} -> {o['to_value']} "
+        click.echo(f"drafting for the decision as overridden: {o['field']} {shown(o['from_value'])} -> {o['to_value']} "
                    f"(by {o['by']})", err=True)
     drafts = api.draft_letters(decision, row.representation, rules=ruleset, templates=list(templates) or None)
     if not drafts:
