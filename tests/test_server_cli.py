@@ -155,3 +155,24 @@ def test_register_adds_exactly_three_commands() -> None:
     group = click.Group()
     register(group)
     assert sorted(group.commands) == ["keys", "serve", "users"]
+
+
+def test_password_stdin_reads_one_line_without_prompting(triage: Any, tmp_path: Path) -> None:
+    """`users add|password --password-stdin` take the first line of standard input, asking nothing."""
+    import sqlite3
+
+    from triage.server.auth import check_password
+
+    r = triage("users", "add", "Jo Manager", "--password-stdin", input="correct horse battery\n")
+    assert (r.code, r.out, r.err) == (0, "added user: Jo Manager\n", "")
+    (stored,) = sqlite3.connect(tmp_path / "log.db").execute("SELECT password_hash FROM users").fetchone()
+    assert check_password("correct horse battery", stored)
+    assert triage("users", "password", "Jo Manager", "--password-stdin", input="a brand new password").code == 0
+    (stored,) = sqlite3.connect(tmp_path / "log.db").execute("SELECT password_hash FROM users").fetchone()
+    assert check_password("a brand new password", stored)
+    empty = triage("users", "add", "Sam", "--password-stdin", input="")
+    assert (empty.code, str(empty.exception)) == (2, "--password-stdin: standard input is empty; pipe the password "
+                                                     "in, e.g. printf '%s\\n' \"$PASSWORD\" | triage users add NAME "
+                                                     "--password-stdin")
+    short = triage("users", "add", "Sam", "--password-stdin", input="short\n")
+    assert (short.code, str(short.exception)) == (2, "a password needs at least 10 characters")

@@ -150,11 +150,16 @@ class BatchResult:
     decision: Decision | None = None
     error: TriageError | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
+        """The result as a JSON-ready dict: {"line": 1, "ok": true, "decision": {...}}."""
         if self.decision is not None:
             return {"line": self.line, "ok": True, "decision": self.decision.model_dump(mode="json")}
         assert self.error is not None
         return {"line": self.line, "ok": False, "errors": error_json(self.error)}
+
+    def to_json(self) -> str:
+        """The result as one line of JSON text, as `triage assess --batch` prints it."""
+        return json.dumps(self.to_dict())
 
 
 def assess_batch(lines: Iterable[bytes | str], *, db: DecisionLog | str | Path | None = None,

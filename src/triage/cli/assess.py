@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,24 +10,27 @@ import click
 
 from triage.contract.errors import UsageError
 
-from .common import Context, echo_json, read_input
+from .common import Context, echo_json, read_input, stdin_is_piped
 
 
 @click.command()
-@click.argument("case", required=False, metavar="CASE.json|-")
+@click.argument("case", required=False, metavar="[CASE.json|-]")
 @click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON (CONTRACT section 2).")
 @click.option("--batch", metavar="FILE.jsonl|-", help="Assess one representation per line; print one JSON result per line.")
 @click.option("--letters", "letters_dir", metavar="DIR",
               help="Write the decision's draft letters (.txt, .html, .docx) into DIR and record them in the log.")
 @click.pass_obj
 def assess(obj: Context, case: str | None, as_json: bool, batch: str | None, letters_dir: str | None) -> None:
-    """Decide a representation, log it and print the decision."""
+    """Decide a representation, log it and print the decision.
+
+    CASE.json is a file, or - for standard input; with no CASE.json, standard input is read
+    when it is a file or a pipe (triage assess < case.json)."""
     from triage import api
     if batch:
         raise SystemExit(_assess_batch(obj, batch))
-    if not case:
+    if not case and not stdin_is_piped():
         raise UsageError("give a CASE.json file, - for standard input, or --batch FILE.jsonl")
-    raw = _read_case(case)
+    raw = _read_case(case or "-")
     log = obj.log()
     decision = api.assess(raw, db=log, rules=obj.rules())
     written = []
@@ -70,11 +72,11 @@ def _assess_batch(obj: Context, batch: str) -> int:
             with click.progressbar(results, length=len(lines), label="Assessing", file=sys.stderr) as bar:
                 for result in bar:
                     total, failed = total + 1, failed + (result.decision is None)
-                    click.echo(json.dumps(result.to_json()))
+                    click.echo(result.to_json())
         else:
             for result in api.assess_batch(stream, db=obj.log(), rules=obj.rules()):
                 total, failed = total + 1, failed + (result.decision is None)
-                click.echo(json.dumps(result.to_json()))
+                click.echo(result.to_json())
     click.echo(f"{total - failed} assessed and logged, {failed} failed", err=True)
     return 1 if failed else 0
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -71,7 +70,7 @@ def record(obj: Context, ref: str | None, event: str | None, batch: str | None, 
     payload.update({k: (list(v) if isinstance(v, tuple) else v) for k, v in fields.items() if v not in (None, ())})
     result = workflow.record(payload, db=obj.log(), rules=obj.rules())
     if as_json:
-        echo_json(result.to_json())
+        echo_json(result.to_dict())
         return
     click.echo(f"{'recorded' if result.added else 'already recorded'}: {ref} {event} on {payload['date']}")
     if result.decision is not None:
@@ -87,7 +86,7 @@ def _record_batch(obj: Context, batch: str) -> int:
     with (sys.stdin.buffer if batch == "-" else open(batch, "rb")) as stream:
         for result in workflow.record_batch(stream, db=obj.log(), rules=obj.rules()):
             total, failed = total + 1, failed + (result.recorded is None)
-            click.echo(json.dumps(result.to_json(), default=str))
+            click.echo(result.to_json())
     click.echo(f"{total - failed} recorded, {failed} failed", err=True)
     return 1 if failed else 0
 

@@ -20,6 +20,10 @@ _USER_NAME = re.compile(r"^[^\W_][\w .@'-]{0,99}$")
 _DB = click.option("--db", metavar="PATH", help="The decision log (SQLite). Default: the `triage --db` option, "
                                                 "$TRIAGE_DB, else ./triage.db.")
 
+_PASSWORD_STDIN = click.option("--password-stdin", is_flag=True,
+                               help="Read the password from the first line of standard input (for scripts), "
+                                    "instead of asking for it twice.")
+
 
 def _db(db: str | None) -> str | None:
     """This command's --db, else the `triage` group's (which already read $TRIAGE_DB)."""
@@ -45,10 +49,20 @@ def _name(value: str, pattern: re.Pattern[str], what: str) -> str:
     return value
 
 
-def _new_password(name: str) -> str:
+def _new_password(name: str, from_stdin: bool = False) -> str:
+    """The new password: the first line of standard input (--password-stdin), else asked twice."""
     from triage.server.auth import password_problem
 
-    password: str = click.prompt(f"Password for {name}", hide_input=True, confirmation_prompt=True, err=True)
+    if from_stdin:
+        import sys
+
+        line = sys.stdin.readline()
+        password = line.removesuffix("\n").removesuffix("\r")
+        if not password:
+            raise UsageError("--password-stdin: standard input is empty; pipe the password in, "
+                             "e.g. printf '%s\\n' \"$PASSWORD\" | triage users add NAME --password-stdin")
+    else:
+        password = click.prompt(f"Password for {name}", hide_input=True, confirmation_prompt=True, err=True)
     problem = password_problem(password)
     if problem:
         raise UsageError(problem)
@@ -133,9 +147,10 @@ def register(cli: click.Group) -> None:
 
     @users.command("add")
     @click.argument("name")
+    @_PASSWORD_STDIN
     @_DB
-    def users_add(name: str, db: str | None) -> None:
-        """Add a manager; prompts for the password (twice)."""
+    def users_add(name: str, password_stdin: bool, db: str | None) -> None:
+        """Add a manager; prompts for the password (twice), or reads it with --password-stdin."""
         from triage.server.auth import hash_password
 
         name = _name(name, _USER_NAME, "user")
@@ -143,20 +158,21 @@ def register(cli: click.Group) -> None:
         if tables.user(name) is not None:
             raise UsageError(f"a user named {name!r} already exists; change the password with "
                              f"`triage users password {name}`")
-        tables.add_user(name, hash_password(_new_password(name)))
+        tables.add_user(name, hash_password(_new_password(name, password_stdin)))
         click.echo(f"added user: {name}")
 
     @users.command("password")
     @click.argument("name")
+    @_PASSWORD_STDIN
     @_DB
-    def users_password(name: str, db: str | None) -> None:
-        """Set a manager's password (signs them out everywhere)."""
+    def users_password(name: str, password_stdin: bool, db: str | None) -> None:
+        """Set a manager's password (signs them out everywhere); prompts, or reads --password-stdin."""
         from triage.server.auth import hash_password
 
         tables = _tables(db)
         if tables.user(name) is None:
             raise UsageError(f"no user named {name!r} (see `triage users list`)")
-        tables.set_password(name, hash_password(_new_password(name)))
+        tables.set_password(name, hash_password(_new_password(name, password_stdin)))
         click.echo(f"password changed: {name}")
 
     @users.command("list")

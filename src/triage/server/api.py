@@ -109,7 +109,7 @@ class JsonApi:
         from triage.cases import workflow
 
         result = workflow.record(decode_body(body), db=self.backend.log(), rules=self.backend.rules)
-        return 200, result.to_json()
+        return 200, result.to_dict()
 
     async def _idempotent(self, request: Request, body: bytes, work: Callable[[], tuple[int, Any]]) -> Response:
         """Run ``work`` on the writer thread, once per Idempotency-Key."""
