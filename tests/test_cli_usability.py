@@ -84,3 +84,77 @@ def test_batch_result_to_json_is_json_text(db: Path, case: dict[str, Any]) -> No
     assert (good.to_dict()["line"], good.to_dict()["ok"], good.to_dict()["decision"]["decision_id"]) == (1, True, "d-000001")
     assert bad.to_json() == ('{"line": 2, "ok": false, "errors": [{"field": "", "message": "line 2 is not valid JSON: '
                              'Expecting property name enclosed in double quotes at line 1, column 2"}]}')
+
+
+def _leaf_commands() -> list[tuple[str, Any]]:
+    import click
+
+    from triage.cli.main import cli
+
+    out = []
+
+    def walk(prefix: str, command: Any) -> None:
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                walk(f"{prefix} {name}".strip(), sub)
+        else:
+            out.append((prefix, command))
+
+    walk("", cli)
+    return out
+
+
+# Commands whose output is already JSON (schema), chosen by --format (report), or a server (serve).
+NO_JSON_FLAG = {"schema", "report", "serve"}
+
+
+def test_every_command_that_prints_a_result_has_a_documented_json_flag() -> None:
+    """Every command but schema, report and serve has --json, with help saying what it prints."""
+    seen = []
+    for name, command in _leaf_commands():
+        flags = {opt: p for p in command.params for opt in getattr(p, "opts", [])}
+        if name in NO_JSON_FLAG:
+            continue
+        seen.append(name)
+        assert "--json" in flags, name
+        assert (flags["--json"].help or "").startswith("Print "), name
+    assert sorted(seen) == ["assess", "case", "due", "keys add", "keys list", "keys revoke", "letters", "log list",
+                            "log overrides", "log show", "log verify", "override", "record", "rules check",
+                            "rules readability", "rules test", "users add", "users list", "users password",
+                            "users remove"]
+
+
+def test_rules_commands_print_json(run: Any) -> None:
+    """`rules check --json` and `rules test --json` print counts and results for scripts."""
+    from triage.rules.ruleset import load_rules
+
+    from conftest import RULES
+
+    ruleset = load_rules(RULES)
+    check = run("rules", "check", "--json")
+    assert (check.code, check.json()) == (0, {"ok": True, "rules": len(ruleset.rules), "phases": len(ruleset.phases),
+                                              "warnings": [], "ruleset": ruleset.hash})
+    test = run("rules", "test", "--json")
+    body = test.json()
+    assert (test.code, body["failed"], body["uncovered"], body["passed"]) == (0, 0, [], len(body["scenarios"]))
+    assert set(body["scenarios"][0]) == {"file", "name", "passed", "failures"}
+    readability = run("rules", "readability", "--json").json()
+    assert set(readability[0]) == {"template", "standard", "simple"}
+
+
+def test_override_letters_and_verify_print_json(run: Any, tmp_path: Path) -> None:
+    """`override`, `letters` and `log verify` print what they did as JSON with --json."""
+    run("assess", str(EXAMPLES / "officer-sufficient-interest-grandparent.json"))
+    o = run("override", "CS-2025-00298", "--field", "disposition", "--to", "refused", "--reason", "r", "--by", "M",
+            "--json").json()
+    assert {k: o[k] for k in ("reference", "decision_id", "field", "from_value", "to_value", "by")} == {
+        "reference": "CS-2025-00298", "decision_id": "d-000001", "field": "disposition",
+        "from_value": "officer_decision_required", "to_value": "refused", "by": "M"}
+    run("override", "CS-2025-00298", "--field", "reason", "--to", "no_parental_responsibility", "--reason", "r",
+        "--by", "M")
+    letters = run("letters", "CS-2025-00298", "--out", str(tmp_path), "--json").json()
+    assert (letters["decision_id"], [x["template"] for x in letters["letters"]], letters["written"]) == (
+        "d-000001", ["refusal_no_parental_responsibility"],
+        [str(tmp_path / f"CS-2025-00298-refusal_no_parental_responsibility.{ext}") for ext in ("txt", "html", "docx")])
+    assert [x["to_value"] for x in letters["overrides"]] == ["refused", "no_parental_responsibility"]
+    assert run("log", "verify", "--json").json() == {"ok": True, "records": 4, "problems": []}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -176,3 +177,17 @@ def test_password_stdin_reads_one_line_without_prompting(triage: Any, tmp_path: 
                                                      "--password-stdin")
     short = triage("users", "add", "Sam", "--password-stdin", input="short\n")
     assert (short.code, str(short.exception)) == (2, "a password needs at least 10 characters")
+
+
+def test_keys_and_users_print_json(triage: Any) -> None:
+    """`keys add|list|revoke` and `users add|list|remove` print JSON with --json."""
+    added = json.loads(triage("keys", "add", "eform", "--json").out)
+    assert (set(added), added["name"], added["key"].startswith("tri_")) == ({"name", "key"}, "eform", True)
+    (listed,) = json.loads(triage("keys", "list", "--json").out)
+    assert (listed["name"], added["key"].startswith(listed["prefix"]), listed["revoked_at"]) == ("eform", True, None)
+    assert json.loads(triage("keys", "revoke", "eform", "--json").out) == {"name": "eform", "revoked": True}
+    assert json.loads(triage("users", "add", "Jo", "--password-stdin", "--json", input="correct horse battery\n").out) == {
+        "name": "Jo", "added": True}
+    (user,) = json.loads(triage("users", "list", "--json").out)
+    assert set(user) == {"name", "created_at", "password_set_at"} and user["name"] == "Jo"
+    assert json.loads(triage("users", "remove", "Jo", "--json").out) == {"name": "Jo", "removed": True}

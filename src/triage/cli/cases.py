@@ -10,7 +10,7 @@ import click
 
 from triage.contract.errors import UsageError
 
-from .common import Context, echo_json
+from .common import Context, echo_json, json_option
 
 
 def _today(value: str | None) -> Any:
@@ -53,8 +53,8 @@ def _event_options(f: Any) -> Any:
     ["acknowledged", "extended", "statement_agreed", "responded", "escalation_requested", "panel_held",
      "panel_report", "officer_decision", "withdrawn", "closed", "lgsco_referral", "lgsco_decision"]))
 @_event_options
-@click.option("--batch", metavar="FILE.jsonl|-", help="Record one event per line (CONTRACT section 3).")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--batch", metavar="FILE.jsonl|-", help="Record one event per line (JSON Lines: reference, event, date and its fields).")
+@json_option("the result (the event as recorded, and any new decision)")
 @click.pass_obj
 def record(obj: Context, ref: str | None, event: str | None, batch: str | None, as_json: bool, date_: str | None,
            **fields: Any) -> None:
@@ -96,7 +96,7 @@ def _record_batch(obj: Context, batch: str) -> int:
 @click.option("--overdue", is_flag=True, help="Only overdue steps.")
 @click.option("--procedure", type=click.Choice(["statutory", "corporate"]))
 @click.option("--today", metavar="DATE", help="Count from DATE instead of today.")
-@click.option("--json", "as_json", is_flag=True)
+@json_option("each step owed (reference, step, due date, working days left, rule)")
 @click.pass_obj
 def due(obj: Context, within: int | None, overdue: bool, procedure: str | None, today: str | None, as_json: bool) -> None:
     """Open cases with their next deadline, soonest first."""
@@ -113,7 +113,7 @@ def due(obj: Context, within: int | None, overdue: bool, procedure: str | None, 
 @click.command("case")
 @click.argument("ref")
 @click.option("--today", metavar="DATE", help="Count from DATE instead of today.")
-@click.option("--json", "as_json", is_flag=True)
+@json_option("the case: decisions, events, overrides, letters, deadlines and warnings")
 @click.pass_obj
 def case_cmd(obj: Context, ref: str, today: str | None, as_json: bool) -> None:
     """One case's whole timeline: decisions, events, letters, deadlines met or missed."""
@@ -134,8 +134,9 @@ def case_cmd(obj: Context, ref: str, today: str | None, as_json: bool) -> None:
 @click.option("--out", "out_dir", default=".", show_default=True, metavar="DIR", help="Where to write the drafts.")
 @click.option("--template", "templates", multiple=True, metavar="ID",
               help="Draft this template instead of the decision's own (e.g. extension_notice); repeatable.")
+@json_option("the decision drafted for, the overrides applied and the files written")
 @click.pass_obj
-def letters(obj: Context, ref: str, out_dir: str, templates: tuple[str, ...]) -> None:
+def letters(obj: Context, ref: str, out_dir: str, templates: tuple[str, ...], as_json: bool) -> None:
     """Re-draft the letters of a logged decision (the latest on REF, or one by id), as a
     manager's overrides of it leave it."""
     from triage import api
@@ -155,8 +156,14 @@ def letters(obj: Context, ref: str, out_dir: str, templates: tuple[str, ...]) ->
     drafts = api.draft_letters(decision, row.representation, rules=ruleset, templates=list(templates) or None)
     if not drafts:
         raise UsageError(f"{row.decision['decision_id']} calls for no letters; name one with --template")
-    for path in api.write_letters(drafts, out_dir, row.decision["reference"], decision_id=row.decision["decision_id"],
-                                  db=store, rules=ruleset):
+    written = api.write_letters(drafts, out_dir, row.decision["reference"], decision_id=row.decision["decision_id"],
+                                db=store, rules=ruleset)
+    if as_json:
+        echo_json({"decision_id": row.decision["decision_id"], "reference": row.decision["reference"],
+                   "overrides": [{k: o[k] for k in ("field", "from_value", "to_value", "by")} for o in overrides],
+                   "letters": [d.summary() for d in drafts], "written": [str(p) for p in written]})
+        return
+    for path in written:
         click.echo(f"draft written: {path}")
 
 

@@ -6,7 +6,7 @@ import click
 
 from triage.contract.errors import UsageError
 
-from .common import Context, echo_json
+from .common import Context, echo_json, json_option
 
 LIST_LIMIT = 50  # a screenful or two; --all for every decision
 
@@ -57,11 +57,18 @@ def log_list(obj: Context, since: str | None, until: str | None, procedure: str 
 
 
 @log.command("verify")
+@json_option("whether the chain is intact, the records checked and the problems found")
 @click.pass_obj
-def log_verify(obj: Context) -> None:
+def log_verify(obj: Context, as_json: bool) -> None:
     """Check the log's hash chain: report the first record altered or removed."""
     store = obj.log()
     problems = store.verify()
+    if as_json:
+        records = next(store.db.query("SELECT count(*) AS n FROM chain"))["n"]
+        echo_json({"ok": not problems, "records": records, "problems": problems})
+        if problems:
+            raise SystemExit(1)
+        return
     if problems:
         for p in problems:
             click.echo(f"TAMPERED: {p}", err=True)
@@ -71,7 +78,7 @@ def log_verify(obj: Context) -> None:
 
 
 @log.command("overrides")
-@click.option("--json", "as_json", is_flag=True)
+@json_option("every override and the count per rule")
 @click.pass_obj
 def log_overrides(obj: Context, as_json: bool) -> None:
     """Overrides, and how often each rule's conclusion was overridden (for rule review)."""
@@ -116,11 +123,15 @@ def log_show(obj: Context, ref: str, as_json: bool) -> None:
 @click.option("--to", "to", required=True, metavar="VALUE")
 @click.option("--reason", required=True, help="Why the decision is changed (kept in the log).")
 @click.option("--by", required=True, help="The manager making the change.")
+@json_option("the override as logged")
 @click.pass_obj
-def override(obj: Context, ref: str, field: str, to: str, reason: str, by: str) -> None:
+def override(obj: Context, ref: str, field: str, to: str, reason: str, by: str, as_json: bool) -> None:
     """Change a decision's route, disposition or reason, with reasons (the original stays)."""
     from triage.cases import workflow
     record_ = workflow.override(ref, field, to, reason, by, db=obj.log(), rules=obj.rules())
+    if as_json:
+        echo_json(record_)
+        return
     from .text import shown
     click.echo(f"overridden: {ref} {field} {shown(record_['from_value'])} -> {to} (decision {record_['decision_id']}, "
                f"by {by})")
