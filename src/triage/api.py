@@ -172,12 +172,13 @@ def assess_batch(lines: Iterable[bytes | str], *, db: DecisionLog | str | Path |
         yield BatchResult(number, decision, error)
 
 
-def schema() -> dict[str, Any]:
-    """The JSON Schema of a representation (CONTRACT section 1), for the eForm team."""
-    out = Representation.model_json_schema()
-    out["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    out["title"] = "Representation"
-    return out
+def schema(rules: RuleSet | str | Path | None = None) -> dict[str, Any]:
+    """The JSON Schema of a representation, for the eForm team: the taxonomy labels of
+    ``rules`` (default: ``TRIAGE_RULES``, else this checkout's rules/) as enums, and null
+    accepted wherever a field is optional."""
+    from triage.contract.schema import representation_schema
+
+    return representation_schema(rules if isinstance(rules, RuleSet) else load_rules(rules))
 
 
 def to_json(decision: Decision) -> str:

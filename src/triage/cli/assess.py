@@ -82,10 +82,12 @@ def _assess_batch(obj: Context, batch: str) -> int:
 
 
 @click.command()
-def schema() -> None:
-    """Print the JSON Schema of a representation (for the eForm team)."""
+@click.pass_obj
+def schema(obj: Context) -> None:
+    """Print the JSON Schema of a representation (for the eForm team), with the taxonomy's
+    services and natures as the allowed values."""
     from triage.api import schema as build
-    echo_json(build())
+    echo_json(build(obj.rules()))
 
 
 def register(cli: click.Group) -> None:

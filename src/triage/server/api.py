@@ -192,13 +192,13 @@ class JsonApi:
             return error_response(exc, field="year")
 
     async def schema(self, request: Request) -> Response:
-        """GET /v1/schema: the JSON Schema of a representation (CONTRACT section 1)."""
+        """GET /v1/schema: the JSON Schema of a representation, with the served rules' taxonomy."""
         from triage.api import schema
 
-        return json_response(schema())
+        return json_response(schema(self.backend.rules))
 
     async def openapi(self, request: Request) -> Response:
         """GET /v1/openapi.json: this API described as OpenAPI 3.1."""
-        from .openapi import document
+        from .openapi import document_for
 
-        return json_response(document())
+        return json_response(document_for(self.backend.rules))
