@@ -158,3 +158,10 @@ def test_override_letters_and_verify_print_json(run: Any, tmp_path: Path) -> Non
         [str(tmp_path / f"CS-2025-00298-refusal_no_parental_responsibility.{ext}") for ext in ("txt", "html", "docx")])
     assert [x["to_value"] for x in letters["overrides"]] == ["refused", "no_parental_responsibility"]
     assert run("log", "verify", "--json").json() == {"ok": True, "records": 4, "problems": []}
+
+
+def test_a_null_court_value_means_not_known(run: Any, case: dict[str, Any]) -> None:
+    """`"court": null` is taken as omitted (no proceedings), never reported as "None is not a valid value"."""
+    case["proceedings"] = {"court": None, "criminal": "none"}
+    r = run("assess", "--json", "-", stdin=json.dumps(case).encode())
+    assert (r.code, r.json()["disposition"], r.err) == (0, "accepted", "")
