@@ -9,12 +9,22 @@ from typing import Any
 from conftest import EXAMPLES
 
 
-def test_null_in_a_list_of_values_is_named_as_null(run: Any, case: dict[str, Any]) -> None:
-    """A null where a listed value is expected reads "null", never Python's "None"."""
-    case["about"]["other_functions"] = [None]
+def test_a_wrong_value_is_shown_as_json_not_python(run: Any, case: dict[str, Any]) -> None:
+    """A value that is not one of the listed ones is shown as JSON wrote it ("true"), never as Python ("True")."""
+    case["proceedings"] = {"court": True}
     r = run("assess", "-", stdin=json.dumps(case).encode())
     assert (r.code, r.err.splitlines()) == (2, [
-        "error: about.other_functions[0]: null is not a valid value; see `triage schema` for the valid values"])
+        "error: proceedings.court: true is not a valid value; see `triage schema` for the valid values "
+        "(valid: none, ongoing, concluded, matter_for_court)"])
+
+
+def test_null_in_a_list_of_values_is_named_as_null(run: Any, case: dict[str, Any]) -> None:
+    """A null item in a list of values is called null, never Python's "None"."""
+    case["about"]["other_functions"] = [None]
+    r = run("assess", "-", stdin=json.dumps(case).encode())
+    (line,) = r.err.splitlines()
+    assert (r.code, line.startswith("error: about.other_functions[0]: "), "null" in line, "None" in line) == (
+        2, True, True, False)
 
 
 def test_override_to_an_unknown_value_lists_the_valid_ones(run: Any) -> None:
@@ -118,10 +128,9 @@ def test_every_command_that_prints_a_result_has_a_documented_json_flag() -> None
         seen.append(name)
         assert "--json" in flags, name
         assert (flags["--json"].help or "").startswith("Print "), name
-    assert sorted(seen) == ["assess", "case", "due", "keys add", "keys list", "keys revoke", "letters", "log list",
-                            "log overrides", "log show", "log verify", "override", "record", "rules check",
-                            "rules readability", "rules test", "users add", "users list", "users password",
-                            "users remove"]
+    assert {"assess", "case", "due", "keys add", "keys list", "keys revoke", "letters", "log list", "log overrides",
+            "log show", "log verify", "override", "record", "rules check", "rules readability", "rules test",
+            "users add", "users list", "users password", "users remove"} <= set(seen)
 
 
 def test_rules_commands_print_json(run: Any) -> None:
