@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import EXAMPLES, log_rows
 
 
@@ -76,8 +78,9 @@ def test_officer_answer_reaches_final_outcome(run: Any, case: dict[str, Any]) ->
     assert d["disposition"] == "accepted" and "who.sufficient_interest.yes" in [r["id"] for r in d["rules_fired"]]
 
 
-def test_missing_case_argument_is_usage_error(run: Any) -> None:
-    """`triage assess` with nothing to assess exits 2 with a hint."""
+def test_missing_case_argument_is_usage_error(run: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`triage assess` with nothing to assess (standard input a terminal) exits 2 with a hint."""
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
     r = run("assess")
     assert r.code == 2 and "give a CASE.json file" in r.err
 

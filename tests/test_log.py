@@ -60,7 +60,7 @@ def test_log_list_filters_and_json(run: Any, case: dict[str, Any]) -> None:
                      about=dict(case["about"], function="sen", service="SEN", grounds_arose="2024-05-01"))
     for c in (case, corporate):
         assert run("assess", "-", stdin=json.dumps(c).encode()).code == 0
-    r = run("log", "list")
+    r = run("log", "list", "--oldest-first")
     assert r.out.splitlines() == [
         "id        reference      received    type       procedure  disposition  reason  stage",
         "d-000001  CS-2025-00017  2025-03-14  complaint  statutory  accepted     -       1",
@@ -71,6 +71,21 @@ def test_log_list_filters_and_json(run: Any, case: dict[str, Any]) -> None:
     assert run("log", "list", "--disposition", "refused").out.strip() == "No decisions match."
     bad = run("log", "list", "--since", "2025-13-01")
     assert (bad.code, bad.err.strip()) == (2, "error: --since: '2025-13-01' is not a date; write YYYY-MM-DD")
+
+
+def test_log_list_newest_first_with_a_default_limit(run: Any, case: dict[str, Any]) -> None:
+    """`log list` shows the newest decisions first, at most 50 unless told; --oldest-first for scripts."""
+    lines = "".join(json.dumps(dict(case, reference=f"CS-{i:03d}")) + "\n" for i in range(1, 53))
+    assert run("assess", "--batch", "-", stdin=lines.encode()).code == 0
+    r = run("log", "list")
+    ids = [line.split()[0] for line in r.out.splitlines()[1:]]
+    assert (len(ids), ids[0], ids[-1]) == (50, "d-000052", "d-000003")
+    assert r.err.strip() == "showing the 50 newest matching decisions; --limit N or --all for more"
+    assert [line.split()[0] for line in run("log", "list", "--limit", "2").out.splitlines()[1:]] == ["d-000052", "d-000051"]
+    assert [line.split()[0] for line in run("log", "list", "--limit", "2", "--oldest-first").out.splitlines()[1:]] == [
+        "d-000001", "d-000002"]
+    every = run("log", "list", "--all", "--json")
+    assert (len(every.json()), every.json()[0]["decision"]["decision_id"], every.err) == (52, "d-000052", "")
 
 
 def test_log_show_history_of_a_reference(run: Any, case: dict[str, Any]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -155,3 +156,38 @@ def test_register_adds_exactly_three_commands() -> None:
     group = click.Group()
     register(group)
     assert sorted(group.commands) == ["keys", "serve", "users"]
+
+
+def test_password_stdin_reads_one_line_without_prompting(triage: Any, tmp_path: Path) -> None:
+    """`users add|password --password-stdin` take the first line of standard input, asking nothing."""
+    import sqlite3
+
+    from triage.server.auth import check_password
+
+    r = triage("users", "add", "Jo Manager", "--password-stdin", input="correct horse battery\n")
+    assert (r.code, r.out, r.err) == (0, "added user: Jo Manager\n", "")
+    (stored,) = sqlite3.connect(tmp_path / "log.db").execute("SELECT password_hash FROM users").fetchone()
+    assert check_password("correct horse battery", stored)
+    assert triage("users", "password", "Jo Manager", "--password-stdin", input="a brand new password").code == 0
+    (stored,) = sqlite3.connect(tmp_path / "log.db").execute("SELECT password_hash FROM users").fetchone()
+    assert check_password("a brand new password", stored)
+    empty = triage("users", "add", "Sam", "--password-stdin", input="")
+    assert (empty.code, str(empty.exception)) == (2, "--password-stdin: standard input is empty; pipe the password "
+                                                     "in, e.g. printf '%s\\n' \"$PASSWORD\" | triage users add NAME "
+                                                     "--password-stdin")
+    short = triage("users", "add", "Sam", "--password-stdin", input="short\n")
+    assert (short.code, str(short.exception)) == (2, "a password needs at least 10 characters")
+
+
+def test_keys_and_users_print_json(triage: Any) -> None:
+    """`keys add|list|revoke` and `users add|list|remove` print JSON with --json."""
+    added = json.loads(triage("keys", "add", "eform", "--json").out)
+    assert (set(added), added["name"], added["key"].startswith("tri_")) == ({"name", "key"}, "eform", True)
+    (listed,) = json.loads(triage("keys", "list", "--json").out)
+    assert (listed["name"], added["key"].startswith(listed["prefix"]), listed["revoked_at"]) == ("eform", True, None)
+    assert json.loads(triage("keys", "revoke", "eform", "--json").out) == {"name": "eform", "revoked": True}
+    assert json.loads(triage("users", "add", "Jo", "--password-stdin", "--json", input="correct horse battery\n").out) == {
+        "name": "Jo", "added": True}
+    (user,) = json.loads(triage("users", "list", "--json").out)
+    assert set(user) == {"name", "created_at", "password_set_at"} and user["name"] == "Jo"
+    assert json.loads(triage("users", "remove", "Jo", "--json").out) == {"name": "Jo", "removed": True}

@@ -372,3 +372,11 @@ def test_pages_are_not_cached_and_not_framed(manager: Any) -> None:
     assert r.headers["content-security-policy"].startswith("default-src 'self'")
     css = manager.get("/static/web.css")
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+
+
+def test_the_report_page_heads_first_columns_and_dashes_empty_years(manager: Any) -> None:
+    """The report page heads each first column with what it holds; a year with no data (2023/24) shows "-"."""
+    html = manager.get("/report?year=2025-26").text
+    assert '<th scope="col">Reason for refusal</th>' in html and '<th scope="col">Row</th>' not in html
+    row = re.search(r'<th scope="row">Court Proceedings</th>(.*?)</tr>', html, re.S)
+    assert row is not None and re.findall(r"<td>([^<]*)</td>", row.group(1))[:3] == ["0", "0", "-"]

@@ -165,10 +165,10 @@ def test_due_lists_open_steps_soonest_first(year: Path, run: Any) -> None:
     text = run(f"--db={year}", "due", "--today", "2024-01-15", use_db=False).out.splitlines()
     assert text[0].split() == ["due", "days", "left", "reference", "procedure", "stage", "step", "owed"]
     assert text[1].split()[:6] == ["Mon", "8", "Jan", "2024", "-5", "OVERDUE"] and " F " in text[1]
-    # From Tue 2 Jan 2024, Mon 8 Jan is 4 working days away.
-    assert run(f"--db={year}", "due", "--today", "2024-01-02", "--within", "3", "--json", use_db=False).json() == []
+    # From Wed 3 Jan 2024, the day F was received, Mon 8 Jan is 3 working days away.
+    assert run(f"--db={year}", "due", "--today", "2024-01-03", "--within", "2", "--json", use_db=False).json() == []
     assert [x["working_days_left"] for x in
-            run(f"--db={year}", "due", "--today", "2024-01-02", "--within", "4", "--json", use_db=False).json()] == [4]
+            run(f"--db={year}", "due", "--today", "2024-01-03", "--within", "3", "--json", use_db=False).json()] == [3]
     overdue = run(f"--db={year}", "due", "--today", "2024-01-15", "--overdue", "--procedure", "corporate", use_db=False)
     assert overdue.out.strip() == "Nothing is due."
 

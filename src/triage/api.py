@@ -4,7 +4,7 @@
     decision = triage.assess(payload, db="triage.db")   # validate, decide, log
     decision = triage.decide(payload)                   # validate and decide, no log
 
-``payload`` is a dict, JSON text or bytes shaped as CONTRACT section 1. Invalid input raises
+``payload`` is a dict, JSON text or bytes shaped as `triage schema` describes. Invalid input raises
 ``triage.InputError`` (its ``problems`` name each field and the fix) and logs nothing.
 """
 
@@ -154,16 +154,21 @@ class BatchResult:
     decision: Decision | None = None
     error: TriageError | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
+        """The result as a JSON-ready dict: {"line": 1, "ok": true, "decision": {...}}."""
         if self.decision is not None:
             return {"line": self.line, "ok": True, "decision": self.decision.model_dump(mode="json")}
         assert self.error is not None
         return {"line": self.line, "ok": False, "errors": error_json(self.error)}
 
+    def to_json(self) -> str:
+        """The result as one line of JSON text, as `triage assess --batch` prints it."""
+        return json.dumps(self.to_dict())
+
 
 def assess_batch(lines: Iterable[bytes | str], *, db: DecisionLog | str | Path | None = None,
                  rules: RuleSet | str | Path | None = None) -> Iterator[BatchResult]:
-    """Assess JSON Lines one by one (CONTRACT section 4). Each line is its own transaction:
+    """Assess JSON Lines (one representation a line) one by one. Each line is its own transaction:
     a bad line logs nothing and the rest go on. Blank lines are skipped."""
     d = decider(rules)
     log = open_log(db)
@@ -171,12 +176,13 @@ def assess_batch(lines: Iterable[bytes | str], *, db: DecisionLog | str | Path |
         yield BatchResult(number, decision, error)
 
 
-def schema() -> dict[str, Any]:
-    """The JSON Schema of a representation (CONTRACT section 1), for the eForm team."""
-    out = Representation.model_json_schema()
-    out["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    out["title"] = "Representation"
-    return out
+def schema(rules: RuleSet | str | Path | None = None) -> dict[str, Any]:
+    """The JSON Schema of a representation, for the eForm team: the taxonomy labels of
+    ``rules`` (default: ``TRIAGE_RULES``, else this checkout's rules/) as enums, and null
+    accepted wherever a field is optional."""
+    from triage.contract.schema import representation_schema
+
+    return representation_schema(rules if isinstance(rules, RuleSet) else load_rules(rules))
 
 
 def to_json(decision: Decision) -> str:

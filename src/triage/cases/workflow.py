@@ -8,6 +8,7 @@ officer's answer), and appends. Recording the same event twice changes nothing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -42,7 +43,8 @@ class Recorded:
     added: bool                      # False when the same event was already recorded
     decision: Decision | None = None  # the new decision, when the event re-assessed the case
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
+        """The result as a JSON-ready dict."""
         out: dict[str, Any] = {"ok": True, "added": self.added, "event": self.event}
         if self.decision is not None:
             out["decision"] = self.decision.model_dump(mode="json")
@@ -189,11 +191,16 @@ class EventResult:
     recorded: Recorded | None = None
     error: TriageError | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
+        """The result as a JSON-ready dict: {"line": 1, "ok": true, "added": true, ...}."""
         if self.recorded is not None:
-            return {"line": self.line, **self.recorded.to_json()}
+            return {"line": self.line, **self.recorded.to_dict()}
         assert self.error is not None
         return {"line": self.line, "ok": False, "errors": error_json(self.error)}
+
+    def to_json(self) -> str:
+        """The result as one line of JSON text, as `triage record --batch` prints it."""
+        return json.dumps(self.to_dict(), default=str)
 
 
 def record_batch(lines: Iterable[bytes | str], *, db: DecisionLog | str | Path | None = None,
@@ -219,7 +226,9 @@ def override(reference: str, field: str, to: str, reason: str, by: str, *,
         "representation_type": vocab.REPRESENTATION_TYPES, "procedure": vocab.PROCEDURES,
         "disposition": vocab.DISPOSITIONS, "reason": vocab.REASONS, "stage": ("1", "2", "3")}
     if field in values and to not in values[field]:
-        problems.append(Problem("to", f"{to!r} is not a valid {field}{suggest(to, values[field])}"))
+        hint = suggest(to, values[field])
+        problems.append(Problem("to", f"{to!r} is not a valid {field}{hint}"
+                                      f"{'' if hint else ' (valid: ' + ', '.join(values[field]) + ')'}"))
     if not reason.strip():
         problems.append(Problem("reason", "give the reason for the override"))
     if not by.strip():
@@ -249,7 +258,7 @@ def override_counts(log: DecisionLog) -> list[tuple[str, int]]:
 
 def due(log: DecisionLog, rules: RuleSet, today: date, *, within: int | None = None, overdue: bool = False,
         procedure: str | None = None) -> list[dict[str, Any]]:
-    """Open cases with their next deadline, soonest first."""
+    """Open cases received by ``today`` with their next deadline, soonest first."""
     from triage.clock.deadlines import Clock
 
     clock = Clock(rules)
@@ -257,6 +266,8 @@ def due(log: DecisionLog, rules: RuleSet, today: date, *, within: int | None = N
     for reference, logged, events, overrides in log.open_cases(CLOSING_EVENTS):
         state = build_state(logged, events, overrides)
         if procedure and state.decision.get("procedure") != procedure:
+            continue
+        if state.received_date > today:  # not yet received on that day, so nothing is owed on it
             continue
         step = next_owed(state, clock)
         if step is None:

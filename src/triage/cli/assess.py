@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,12 +10,12 @@ import click
 
 from triage.contract.errors import UsageError
 
-from .common import Context, echo_json, read_input, signed_by_options
+from .common import Context, echo_json, read_input, signed_by_options, stdin_is_piped
 
 
 @click.command()
-@click.argument("case", required=False, metavar="CASE.json|-")
-@click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON (CONTRACT section 2).")
+@click.argument("case", required=False, metavar="[CASE.json|-]")
+@click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON (for the eForm backend and scripts).")
 @click.option("--batch", metavar="FILE.jsonl|-", help="Assess one representation per line; print one JSON result per line.")
 @click.option("--letters", "letters_dir", metavar="DIR",
               help="Write the decision's draft letters (.txt, .html, .docx) into DIR and record them in the log.")
@@ -24,18 +23,21 @@ from .common import Context, echo_json, read_input, signed_by_options
 @click.pass_obj
 def assess(obj: Context, case: str | None, as_json: bool, batch: str | None, letters_dir: str | None,
            signed_by: str | None, signed_by_title: str | None) -> None:
-    """Decide a representation, log it and print the decision."""
+    """Decide a representation, log it and print the decision.
+
+    CASE.json is a file, or - for standard input; with no CASE.json, standard input is read
+    when it is a file or a pipe (triage assess < case.json)."""
     from triage import api
     if batch:
         raise SystemExit(_assess_batch(obj, batch))
-    if not case:
+    if not case and not stdin_is_piped():
         raise UsageError("give a CASE.json file, - for standard input, or --batch FILE.jsonl")
     if (signed_by is not None or signed_by_title is not None) and not letters_dir:
         raise UsageError("--signed-by and --signed-by-title sign the drafts of --letters DIR; add --letters DIR")
     if letters_dir:
         from triage.letters.book import check_signer
         check_signer(signed_by, signed_by_title)  # before anything is logged
-    raw = _read_case(case)
+    raw = _read_case(case or "-")
     log = obj.log()
     decision = api.assess(raw, db=log, rules=obj.rules())
     written = []
@@ -78,20 +80,22 @@ def _assess_batch(obj: Context, batch: str) -> int:
             with click.progressbar(results, length=len(lines), label="Assessing", file=sys.stderr) as bar:
                 for result in bar:
                     total, failed = total + 1, failed + (result.decision is None)
-                    click.echo(json.dumps(result.to_json()))
+                    click.echo(result.to_json())
         else:
             for result in api.assess_batch(stream, db=obj.log(), rules=obj.rules()):
                 total, failed = total + 1, failed + (result.decision is None)
-                click.echo(json.dumps(result.to_json()))
+                click.echo(result.to_json())
     click.echo(f"{total - failed} assessed and logged, {failed} failed", err=True)
     return 1 if failed else 0
 
 
 @click.command()
-def schema() -> None:
-    """Print the JSON Schema of a representation (for the eForm team)."""
+@click.pass_obj
+def schema(obj: Context) -> None:
+    """Print the JSON Schema of a representation (for the eForm team), with the taxonomy's
+    services and natures as the allowed values."""
     from triage.api import schema as build
-    echo_json(build())
+    echo_json(build(obj.rules()))
 
 
 def register(cli: click.Group) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ import click
 
 from triage.contract.errors import UsageError
 
-from .common import Context, echo_json, signed_by_options
+from .common import Context, echo_json, json_option, signed_by_options
 
 
 def _today(value: str | None) -> Any:
@@ -54,8 +53,8 @@ def _event_options(f: Any) -> Any:
     ["acknowledged", "extended", "statement_agreed", "responded", "escalation_requested", "panel_held",
      "panel_report", "officer_decision", "withdrawn", "closed", "lgsco_referral", "lgsco_decision"]))
 @_event_options
-@click.option("--batch", metavar="FILE.jsonl|-", help="Record one event per line (CONTRACT section 3).")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--batch", metavar="FILE.jsonl|-", help="Record one event per line (JSON Lines: reference, event, date and its fields).")
+@json_option("the result (the event as recorded, and any new decision)")
 @click.pass_obj
 def record(obj: Context, ref: str | None, event: str | None, batch: str | None, as_json: bool, date_: str | None,
            **fields: Any) -> None:
@@ -71,7 +70,7 @@ def record(obj: Context, ref: str | None, event: str | None, batch: str | None, 
     payload.update({k: (list(v) if isinstance(v, tuple) else v) for k, v in fields.items() if v not in (None, ())})
     result = workflow.record(payload, db=obj.log(), rules=obj.rules())
     if as_json:
-        echo_json(result.to_json())
+        echo_json(result.to_dict())
         return
     click.echo(f"{'recorded' if result.added else 'already recorded'}: {ref} {event} on {payload['date']}")
     if result.decision is not None:
@@ -87,7 +86,7 @@ def _record_batch(obj: Context, batch: str) -> int:
     with (sys.stdin.buffer if batch == "-" else open(batch, "rb")) as stream:
         for result in workflow.record_batch(stream, db=obj.log(), rules=obj.rules()):
             total, failed = total + 1, failed + (result.recorded is None)
-            click.echo(json.dumps(result.to_json(), default=str))
+            click.echo(result.to_json())
     click.echo(f"{total - failed} recorded, {failed} failed", err=True)
     return 1 if failed else 0
 
@@ -97,7 +96,7 @@ def _record_batch(obj: Context, batch: str) -> int:
 @click.option("--overdue", is_flag=True, help="Only overdue steps.")
 @click.option("--procedure", type=click.Choice(["statutory", "corporate"]))
 @click.option("--today", metavar="DATE", help="Count from DATE instead of today.")
-@click.option("--json", "as_json", is_flag=True)
+@json_option("each step owed (reference, step, due date, working days left, rule)")
 @click.pass_obj
 def due(obj: Context, within: int | None, overdue: bool, procedure: str | None, today: str | None, as_json: bool) -> None:
     """Open cases with their next deadline, soonest first."""
@@ -114,7 +113,7 @@ def due(obj: Context, within: int | None, overdue: bool, procedure: str | None, 
 @click.command("case")
 @click.argument("ref")
 @click.option("--today", metavar="DATE", help="Count from DATE instead of today.")
-@click.option("--json", "as_json", is_flag=True)
+@json_option("the case: decisions, events, overrides, letters, deadlines and warnings")
 @click.pass_obj
 def case_cmd(obj: Context, ref: str, today: str | None, as_json: bool) -> None:
     """One case's whole timeline: decisions, events, letters, deadlines met or missed."""
@@ -136,12 +135,15 @@ def case_cmd(obj: Context, ref: str, today: str | None, as_json: bool) -> None:
 @click.option("--template", "templates", multiple=True, metavar="ID",
               help="Draft this template instead of the decision's own (e.g. extension_notice); repeatable.")
 @signed_by_options
+@json_option("the decision drafted for, the overrides applied and the files written")
 @click.pass_obj
 def letters(obj: Context, ref: str, out_dir: str, templates: tuple[str, ...], signed_by: str | None,
-            signed_by_title: str | None) -> None:
+            signed_by_title: str | None, as_json: bool) -> None:
     """Re-draft the letters of a logged decision (the latest on REF, or one by id), as a
     manager's overrides of it leave it."""
     from triage import api
+
+    from .text import shown
     store = obj.log()
     row = store.get(ref) if ref.startswith("d-") and ref[2:].isdigit() else store.history(ref)[-1]
     ruleset = obj.rules()
@@ -151,14 +153,20 @@ def letters(obj: Context, ref: str, out_dir: str, templates: tuple[str, ...], si
     overrides = [o for o in store.overrides(row.decision["reference"]) if o["decision_id"] == row.decision["decision_id"]]
     decision = api.as_overridden(row.decision, row.representation, overrides, rules=ruleset)
     for o in overrides:
-        click.echo(f"drafting for the decision as overridden: {o['field']} {o['from_value']} -> {o['to_value']} "
+        click.echo(f"drafting for the decision as overridden: {o['field']} {shown(o['from_value'])} -> {o['to_value']} "
                    f"(by {o['by']})", err=True)
     drafts = api.draft_letters(decision, row.representation, rules=ruleset, templates=list(templates) or None,
                                signed_by=signed_by, signed_by_title=signed_by_title)
     if not drafts:
         raise UsageError(f"{row.decision['decision_id']} calls for no letters; name one with --template")
-    for path in api.write_letters(drafts, out_dir, row.decision["reference"], decision_id=row.decision["decision_id"],
-                                  db=store, rules=ruleset):
+    written = api.write_letters(drafts, out_dir, row.decision["reference"], decision_id=row.decision["decision_id"],
+                                db=store, rules=ruleset)
+    if as_json:
+        echo_json({"decision_id": row.decision["decision_id"], "reference": row.decision["reference"],
+                   "overrides": [{k: o[k] for k in ("field", "from_value", "to_value", "by")} for o in overrides],
+                   "letters": [d.summary() for d in drafts], "written": [str(p) for p in written]})
+        return
+    for path in written:
         click.echo(f"draft written: {path}")
 
 

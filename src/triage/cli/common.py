@@ -40,6 +40,19 @@ def read_input(path: str) -> bytes:
         return f.read(MAX_INPUT_BYTES + 1)
 
 
+def json_option(what: str) -> Any:
+    """The --json flag of a command that prints a result: ``what`` says what the JSON holds."""
+    return click.option("--json", "as_json", is_flag=True, help=f"Print {what} as JSON (for scripts).")
+
+
+def stdin_is_piped() -> bool:
+    """Whether standard input is a file or a pipe (not a terminal): then it is the input."""
+    try:
+        return sys.stdin is not None and not sys.stdin.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
 def echo_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, default=str))
 

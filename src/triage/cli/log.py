@@ -6,8 +6,9 @@ import click
 
 from triage.contract.errors import UsageError
 
-from .common import Context, echo_json
+from .common import Context, echo_json, json_option
 
+LIST_LIMIT = 50  # a screenful or two; --all for every decision
 
 @click.group()
 def log() -> None:
@@ -24,12 +25,16 @@ def log() -> None:
               "compliment", "call_back_request", "information_request", "lgsco_enquiry", "member_enquiry",
               "professional_complaint", "hscp", "ad_hoc"]), help="Representation type.")
 @click.option("--latest", is_flag=True, help="Only the latest decision on each reference.")
-@click.option("--limit", type=click.IntRange(min=1), help="At most this many decisions.")
+@click.option("--limit", type=click.IntRange(min=1), default=LIST_LIMIT, show_default=True,
+              help="At most this many decisions (the newest, or with --oldest-first the oldest).")
+@click.option("--all", "show_all", is_flag=True, help="Every matching decision (no limit).")
+@click.option("--oldest-first", is_flag=True, help="Oldest first, in log order (for scripts).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (decisions with their inputs).")
 @click.pass_obj
 def log_list(obj: Context, since: str | None, until: str | None, procedure: str | None,
-             disposition: str | None, rtype: str | None, latest: bool, limit: int | None, as_json: bool) -> None:
-    """List logged decisions, oldest first."""
+             disposition: str | None, rtype: str | None, latest: bool, limit: int, show_all: bool,
+             oldest_first: bool, as_json: bool) -> None:
+    """List logged decisions, newest first (as the web page does)."""
     from datetime import date
     for name, value in (("--since", since), ("--until", until)):
         if value:
@@ -38,7 +43,12 @@ def log_list(obj: Context, since: str | None, until: str | None, procedure: str 
             except ValueError:
                 raise UsageError(f"{name}: {value!r} is not a date; write YYYY-MM-DD") from None
     rows = obj.log().find(since=since, until=until, procedure=procedure, disposition=disposition,
-                          representation_type=rtype, latest_only=latest, limit=limit)
+                          representation_type=rtype, latest_only=latest, limit=None if show_all else limit + 1,
+                          newest_first=not oldest_first)
+    if not show_all and len(rows) > limit:
+        rows = rows[:limit]
+        click.echo(f"showing the {limit} {'oldest' if oldest_first else 'newest'} matching decisions; "
+                   "--limit N or --all for more", err=True)
     if as_json:
         echo_json([{"decision": r.decision, "representation": r.representation} for r in rows])
     else:
@@ -47,11 +57,18 @@ def log_list(obj: Context, since: str | None, until: str | None, procedure: str 
 
 
 @log.command("verify")
+@json_option("whether the chain is intact, the records checked and the problems found")
 @click.pass_obj
-def log_verify(obj: Context) -> None:
+def log_verify(obj: Context, as_json: bool) -> None:
     """Check the log's hash chain: report the first record altered or removed."""
     store = obj.log()
     problems = store.verify()
+    if as_json:
+        records = next(store.db.query("SELECT count(*) AS n FROM chain"))["n"]
+        echo_json({"ok": not problems, "records": records, "problems": problems})
+        if problems:
+            raise SystemExit(1)
+        return
     if problems:
         for p in problems:
             click.echo(f"TAMPERED: {p}", err=True)
@@ -61,18 +78,20 @@ def log_verify(obj: Context) -> None:
 
 
 @log.command("overrides")
-@click.option("--json", "as_json", is_flag=True)
+@json_option("every override and the count per rule")
 @click.pass_obj
 def log_overrides(obj: Context, as_json: bool) -> None:
     """Overrides, and how often each rule's conclusion was overridden (for rule review)."""
     from triage.cases.workflow import override_counts
+
+    from .text import shown
     store = obj.log()
     counts = override_counts(store)
     if as_json:
         echo_json({"overrides": store.overrides(), "per_rule": dict(counts)})
         return
     for o in store.overrides():
-        click.echo(f"{o['recorded_at']}  {o['reference']}  {o['field']}: {o['from_value']} -> {o['to_value']}  "
+        click.echo(f"{o['recorded_at']}  {o['reference']}  {o['field']}: {shown(o['from_value'])} -> {o['to_value']}  "
                    f"by {o['by']}: {o['reason']}")
     click.echo("Overrides per rule:" if counts else "No overrides.")
     for rid, n in counts:
@@ -104,12 +123,17 @@ def log_show(obj: Context, ref: str, as_json: bool) -> None:
 @click.option("--to", "to", required=True, metavar="VALUE")
 @click.option("--reason", required=True, help="Why the decision is changed (kept in the log).")
 @click.option("--by", required=True, help="The manager making the change.")
+@json_option("the override as logged")
 @click.pass_obj
-def override(obj: Context, ref: str, field: str, to: str, reason: str, by: str) -> None:
+def override(obj: Context, ref: str, field: str, to: str, reason: str, by: str, as_json: bool) -> None:
     """Change a decision's route, disposition or reason, with reasons (the original stays)."""
     from triage.cases import workflow
     record_ = workflow.override(ref, field, to, reason, by, db=obj.log(), rules=obj.rules())
-    click.echo(f"overridden: {ref} {field} {record_['from_value']} -> {to} (decision {record_['decision_id']}, "
+    if as_json:
+        echo_json(record_)
+        return
+    from .text import shown
+    click.echo(f"overridden: {ref} {field} {shown(record_['from_value'])} -> {to} (decision {record_['decision_id']}, "
                f"by {by})")
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .common import Context
+from .common import Context, echo_json, json_option
 
 
 @click.group()
@@ -16,8 +16,9 @@ def rules() -> None:
 
 @rules.command("check")
 @click.option("--strict", is_flag=True, help="Treat warnings (outcomes no rule reaches) as errors.")
+@json_option("the counts, the warnings and the ruleset hash")
 @click.pass_obj
-def rules_check(obj: Context, strict: bool) -> None:
+def rules_check(obj: Context, strict: bool, as_json: bool) -> None:
     """Validate every rule file; report outcomes no rule can reach."""
     from triage.rules.checks import letter_problems, unreachable
     ruleset = obj.rules()
@@ -26,20 +27,28 @@ def rules_check(obj: Context, strict: bool) -> None:
         from triage.contract.errors import RuleErrors
         raise RuleErrors(problems)
     warnings = unreachable(ruleset)
-    for w in warnings:
-        click.echo(f"warning: {w}", err=True)
-    click.echo(f"{len(ruleset.rules)} rules in {len(ruleset.phases)} phases: OK "
-               f"({len(warnings)} warnings; ruleset {ruleset.hash})")
+    if as_json:
+        echo_json({"ok": not (strict and warnings), "rules": len(ruleset.rules), "phases": len(ruleset.phases),
+                   "warnings": warnings, "ruleset": ruleset.hash})
+    else:
+        for w in warnings:
+            click.echo(f"warning: {w}", err=True)
+        click.echo(f"{len(ruleset.rules)} rules in {len(ruleset.phases)} phases: OK "
+                   f"({len(warnings)} warnings; ruleset {ruleset.hash})")
     if strict and warnings:
         raise SystemExit(1)
 
 
 @rules.command("readability")
+@json_option("each template's scores")
 @click.pass_obj
-def rules_readability(obj: Context) -> None:
+def rules_readability(obj: Context, as_json: bool) -> None:
     """Flesch reading ease of every complainant letter, standard and simple wording."""
     from triage.rules.checks import readability
     rows = readability(obj.rules())
+    if as_json:
+        echo_json([{"template": t, "standard": standard, "simple": simple} for t, standard, simple in rows])
+        return
     click.echo(f"{'template':36} {'standard':>8} {'simple':>8}")
     for template, standard, simple in rows:
         fmt = lambda v: "-" if v is None else f"{v:.1f}"  # noqa: E731
@@ -50,8 +59,9 @@ def rules_readability(obj: Context) -> None:
 @rules.command("test")
 @click.option("--dir", "directory", metavar="DIR", help="Scenario directory (default: scenarios/ in the rules directory).")
 @click.option("-v", "--verbose", is_flag=True, help="List every scenario, not only failures.")
+@json_option("every scenario's result, the rules no scenario fires and the totals")
 @click.pass_obj
-def rules_test(obj: Context, directory: str | None, verbose: bool) -> None:
+def rules_test(obj: Context, directory: str | None, verbose: bool, as_json: bool) -> None:
     """Run the scenario files (given a case, expect a decision)."""
     from triage.api import decider
     from triage.rules.scenarios import load_scenarios, run_scenario, uncovered_rules
@@ -60,12 +70,19 @@ def rules_test(obj: Context, directory: str | None, verbose: bool) -> None:
     d = decider(ruleset)
     outcomes = [run_scenario(d, sc) for sc in scenarios]
     failed = [o for o in outcomes if not o.passed]
+    missing = uncovered_rules(ruleset, outcomes)
+    if as_json:
+        echo_json({"passed": len(outcomes) - len(failed), "failed": len(failed), "uncovered": list(missing),
+                   "scenarios": [{"file": o.scenario.file, "name": o.scenario.name, "passed": o.passed,
+                                  "failures": o.failures} for o in outcomes]})
+        if failed or missing:
+            raise SystemExit(1)
+        return
     for o in outcomes:
         if verbose or not o.passed:
             click.echo(f"{'PASS' if o.passed else 'FAIL'} {o.scenario.file}: {o.scenario.name}")
             for f in o.failures:
                 click.echo(f"     {f}")
-    missing = uncovered_rules(ruleset, outcomes)
     for rid in missing:
         click.echo(f"UNCOVERED rule {rid}: no scenario fires it")
     click.echo(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")

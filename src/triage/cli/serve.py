@@ -15,10 +15,16 @@ import click
 
 from triage.contract.errors import UsageError
 
+from .common import echo_json, json_option
+
 _KEY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _USER_NAME = re.compile(r"^[^\W_][\w .@'-]{0,99}$")
 _DB = click.option("--db", metavar="PATH", help="The decision log (SQLite). Default: the `triage --db` option, "
                                                 "$TRIAGE_DB, else ./triage.db.")
+
+_PASSWORD_STDIN = click.option("--password-stdin", is_flag=True,
+                               help="Read the password from the first line of standard input (for scripts), "
+                                    "instead of asking for it twice.")
 
 
 def _db(db: str | None) -> str | None:
@@ -45,14 +51,32 @@ def _name(value: str, pattern: re.Pattern[str], what: str) -> str:
     return value
 
 
-def _new_password(name: str) -> str:
+def _new_password(name: str, from_stdin: bool = False) -> str:
+    """The new password: the first line of standard input (--password-stdin), else asked twice."""
     from triage.server.auth import password_problem
 
-    password: str = click.prompt(f"Password for {name}", hide_input=True, confirmation_prompt=True, err=True)
+    if from_stdin:
+        import sys
+
+        line = sys.stdin.readline()
+        password = line.removesuffix("\n").removesuffix("\r")
+        if not password:
+            raise UsageError("--password-stdin: standard input is empty; pipe the password in, "
+                             "e.g. printf '%s\\n' \"$PASSWORD\" | triage users add NAME --password-stdin")
+    else:
+        password = click.prompt(f"Password for {name}", hide_input=True, confirmation_prompt=True, err=True)
     problem = password_problem(password)
     if problem:
         raise UsageError(problem)
     return password
+
+
+def _done(as_json: bool, result: dict[str, Any], line: str) -> None:
+    """Say what was done: one line, or the result as JSON."""
+    if as_json:
+        echo_json(result)
+    else:
+        click.echo(line)
 
 
 def register(cli: click.Group) -> None:
@@ -97,22 +121,31 @@ def register(cli: click.Group) -> None:
     @keys.command("add")
     @click.argument("name")
     @_DB
-    def keys_add(name: str, db: str | None) -> None:
+    @json_option("the key's name and the key itself")
+    def keys_add(name: str, db: str | None, as_json: bool) -> None:
         """Create a key named NAME and print it (once: it cannot be shown again)."""
         from triage.server.auth import key_hash, key_prefix, new_api_key
 
         name = _name(name, _KEY_NAME, "key")
         key = new_api_key()
         _tables(db).add_key(name, key_hash(key), key_prefix(key))
+        if as_json:
+            echo_json({"name": name, "key": key})
+            return
         click.echo(f"API key {name!r} created. It is shown once: keep it in the client's secret store "
                    f"and send it as 'Authorization: Bearer KEY'.", err=True)
         click.echo(key)
 
     @keys.command("list")
     @_DB
-    def keys_list(db: str | None) -> None:
+    @json_option("each key's name, first characters and when it was created or revoked")
+    def keys_list(db: str | None, as_json: bool) -> None:
         """List keys (name, first characters, when created or revoked)."""
         rows = _tables(db).keys()
+        if as_json:
+            echo_json([{"name": k.name, "prefix": k.prefix, "created_at": k.created_at, "revoked_at": k.revoked_at}
+                       for k in rows])
+            return
         if not rows:
             click.echo("No API keys.")
         for k in rows:
@@ -122,10 +155,11 @@ def register(cli: click.Group) -> None:
     @keys.command("revoke")
     @click.argument("name")
     @_DB
-    def keys_revoke(name: str, db: str | None) -> None:
+    @json_option("the key revoked")
+    def keys_revoke(name: str, db: str | None, as_json: bool) -> None:
         """Revoke the key named NAME (a running server stops accepting it within seconds)."""
         _tables(db).revoke_key(name)
-        click.echo(f"revoked: {name}")
+        _done(as_json, {"name": name, "revoked": True}, f"revoked: {name}")
 
     @cli.group()
     def users() -> None:
@@ -133,9 +167,11 @@ def register(cli: click.Group) -> None:
 
     @users.command("add")
     @click.argument("name")
+    @_PASSWORD_STDIN
     @_DB
-    def users_add(name: str, db: str | None) -> None:
-        """Add a manager; prompts for the password (twice)."""
+    @json_option("the user added")
+    def users_add(name: str, password_stdin: bool, db: str | None, as_json: bool) -> None:
+        """Add a manager; prompts for the password (twice), or reads it with --password-stdin."""
         from triage.server.auth import hash_password
 
         name = _name(name, _USER_NAME, "user")
@@ -143,27 +179,33 @@ def register(cli: click.Group) -> None:
         if tables.user(name) is not None:
             raise UsageError(f"a user named {name!r} already exists; change the password with "
                              f"`triage users password {name}`")
-        tables.add_user(name, hash_password(_new_password(name)))
-        click.echo(f"added user: {name}")
+        tables.add_user(name, hash_password(_new_password(name, password_stdin)))
+        _done(as_json, {"name": name, "added": True}, f"added user: {name}")
 
     @users.command("password")
     @click.argument("name")
+    @_PASSWORD_STDIN
     @_DB
-    def users_password(name: str, db: str | None) -> None:
-        """Set a manager's password (signs them out everywhere)."""
+    @json_option("the user whose password changed")
+    def users_password(name: str, password_stdin: bool, db: str | None, as_json: bool) -> None:
+        """Set a manager's password (signs them out everywhere); prompts, or reads --password-stdin."""
         from triage.server.auth import hash_password
 
         tables = _tables(db)
         if tables.user(name) is None:
             raise UsageError(f"no user named {name!r} (see `triage users list`)")
-        tables.set_password(name, hash_password(_new_password(name)))
-        click.echo(f"password changed: {name}")
+        tables.set_password(name, hash_password(_new_password(name, password_stdin)))
+        _done(as_json, {"name": name, "password_changed": True}, f"password changed: {name}")
 
     @users.command("list")
     @_DB
-    def users_list(db: str | None) -> None:
+    @json_option("each manager's name and when they were added and their password set")
+    def users_list(db: str | None, as_json: bool) -> None:
         """List managers."""
         rows = _tables(db).users()
+        if as_json:
+            echo_json([{"name": u.name, "created_at": u.created_at, "password_set_at": u.updated_at} for u in rows])
+            return
         if not rows:
             click.echo("No users.")
         for u in rows:
@@ -172,7 +214,8 @@ def register(cli: click.Group) -> None:
     @users.command("remove")
     @click.argument("name")
     @_DB
-    def users_remove(name: str, db: str | None) -> None:
+    @json_option("the user removed")
+    def users_remove(name: str, db: str | None, as_json: bool) -> None:
         """Remove a manager (their sessions end at their next request)."""
         _tables(db).remove_user(name)
-        click.echo(f"removed user: {name}")
+        _done(as_json, {"name": name, "removed": True}, f"removed user: {name}")

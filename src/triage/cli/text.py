@@ -8,6 +8,11 @@ from triage.clock.calendar import short_date
 from triage.contract.vocab import DEADLINE_LABELS
 
 
+def shown(value: Any) -> str:
+    """A logged value as an officer reads it: "none" for a value not set, never Python's None."""
+    return "none" if value is None else str(value)
+
+
 def decision_text(d: dict[str, Any], flags: dict[str, str] | None = None) -> str:
     """A decision as an officer reads it: what, why (with citations), by when, what next."""
     route = d["representation_type"].replace("_", " ")

@@ -122,7 +122,7 @@ class OfficerDecision(_Input):
 
 
 class Representation(_Input):
-    """Anything the complaints team must act on (CONTRACT section 1)."""
+    """A representation: anything the complaints team must act on (the input of `triage assess`)."""
 
     reference: Reference | None = None
     received_date: date
@@ -150,7 +150,7 @@ EVENT_REQUIRES: dict[str, tuple[str, ...]] = {
 
 
 class Event(_Input):
-    """A step in a case's life (CONTRACT section 3)."""
+    """A step in a case's life (the input of `triage record`)."""
 
     reference: Reference
     event: Literal[vocab.EVENTS]  # type: ignore[valid-type]
@@ -188,7 +188,7 @@ class OfficerQuestion(BaseModel):
 
 
 class Decision(BaseModel):
-    """A decision on one representation (CONTRACT section 2)."""
+    """A decision on one representation (the output of `triage assess --json`)."""
 
     decision_id: str | None
     reference: str

@@ -155,7 +155,8 @@ def _problem(err: Any, nulls: frozenset[str] | set[str] = frozenset()) -> Proble
         options = [o.strip().strip("'") for o in expected.replace(" or ", ", ").split(",")]
         hint = suggest(value, options) if isinstance(value, str) else ""
         listing = "" if hint or len(options) > 12 else f" (valid: {', '.join(options)})"
-        return Problem(path, f"{value!r} is not a valid value{hint or '; see `triage schema` for the valid values'}{listing}")
+        shown = repr(value) if isinstance(value, str) else json.dumps(value)
+        return Problem(path, f"{shown} is not a valid value{hint or '; see `triage schema` for the valid values'}{listing}")
     if kind.startswith("date"):
         return Problem(path, f"{value!r} is not a real date; write it as YYYY-MM-DD, e.g. 2025-03-14")
     if kind == "string_pattern_mismatch":

@@ -276,8 +276,10 @@ class DecisionLog:
 
     def find(self, *, since: str | None = None, until: str | None = None, procedure: str | None = None,
              disposition: str | None = None, representation_type: str | None = None,
-             reference: str | None = None, latest_only: bool = False, limit: int | None = None) -> list[LoggedDecision]:
-        """Decisions in log order, filtered by received date (inclusive), route and outcome."""
+             reference: str | None = None, latest_only: bool = False, limit: int | None = None,
+             newest_first: bool = False) -> list[LoggedDecision]:
+        """Decisions in log order (or newest first), filtered by received date (inclusive), route
+        and outcome; at most ``limit`` of them."""
         where, params = [], {}
         for column, value in (("procedure", procedure), ("disposition", disposition),
                               ("representation_type", representation_type), ("reference", reference)):
@@ -292,7 +294,7 @@ class DecisionLog:
             params["until"] = until
         if latest_only:
             where.append("seq IN (SELECT max(seq) FROM decisions GROUP BY reference)")
-        rows = self.db.table("decisions").rows_where(" AND ".join(where) or None, params, order_by="seq", limit=limit)
+        rows = self.db.table("decisions").rows_where(" AND ".join(where) or None, params, order_by="seq DESC" if newest_first else "seq", limit=limit)
         return [self._row(r) for r in rows]
 
     def history(self, reference: str) -> list[LoggedDecision]:

@@ -10,6 +10,7 @@ out the tables (``tables``, ``labels``, ``table``); ``write`` renders them (``re
 """
 
 from .build import build, write
+from .render import for_people
 from .table import FinancialYear, Table, last_complete_year, mean, parse_year, percent
 
-__all__ = ["build", "write", "FinancialYear", "Table", "last_complete_year", "mean", "parse_year", "percent"]
+__all__ = ["build", "write", "for_people", "FinancialYear", "Table", "last_complete_year", "mean", "parse_year", "percent"]

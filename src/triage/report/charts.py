@@ -8,11 +8,13 @@ with a hidden part says so rather than showing a share or a total that leaves it
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies, and in greyscale print.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999"]
 WIDTH, LABEL_W, BAR_H, GAP, TOP = 640, 170, 22, 10, 8
+LABEL_CHARS, LINE_H = 26, 13  # a label wraps at 26 characters (LABEL_W at 11px), never cut
 
 
 HIDDEN = "small numbers not shown"
@@ -23,6 +25,11 @@ def _num(value: Any) -> int | None:
     if isinstance(value, str):
         return None
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _shown(count: Any) -> str:
+    """A count at the end of a bar: thousands separated; a suppressed one as it is."""
+    return f"{count:,}" if isinstance(count, int) and not isinstance(count, bool) else str(count)
 
 
 def _row(report: dict[str, Any], table: str, group: str | None, label: str) -> dict[str, Any] | None:
@@ -43,7 +50,10 @@ def stacked(title: str, rows: list[tuple[str, list[tuple[str, int | None]]]], *,
     plot_w = WIDTH - LABEL_W - 60
     biggest = max([sum(v or 0 for _, v in parts) for _, parts in rows] + [1])
     bars = []
-    for i, (label, shown) in enumerate(rows):
+    y = float(TOP)
+    for label, shown in rows:
+        lines = textwrap.wrap(label, LABEL_CHARS, break_on_hyphens=False) or [label]
+        row_h = max(BAR_H, len(lines) * LINE_H)
         hidden = any(v is None for _, v in shown)
         parts = [] if hidden and share else [(name, v) for name, v in shown if v is not None]
         total = sum(v for _, v in parts)
@@ -58,17 +68,19 @@ def stacked(title: str, rows: list[tuple[str, list[tuple[str, int | None]]]], *,
                              "title": f"{label}: {name} {value}{unit} ({pct}%)",
                              "text": f"{pct}%" if share and w > 28 else ""})
             x += w
-        y = TOP + i * (BAR_H + GAP)
+        bar_y = y + (row_h - BAR_H) / 2
         if hidden and share:
             total_text = HIDDEN
         elif ends and label in ends:
             total_text = ends[label]
         else:
-            total_text = f"{total}{unit}" if not share else "" if total else "none"
-        bars.append({"label": label, "y": y, "ty": y + BAR_H / 2 + 4, "segments": segments,
-                     "end_x": round(x + 6, 1), "value": total_text})
+            total_text = f"{total:,}{unit}" if not share else "" if total else "none"
+        ty = bar_y + BAR_H / 2 + 4
+        bars.append({"label": label, "label_lines": lines, "label_y": ty - (len(lines) - 1) * LINE_H / 2,
+                     "y": bar_y, "ty": ty, "segments": segments, "end_x": round(x + 6, 1), "value": total_text})
+        y += row_h + GAP
     legend, lx = [], float(LABEL_W)
-    ly = TOP + len(rows) * (BAR_H + GAP) + 6
+    ly = y + 6
     for name in series:
         if len(series) == 1:
             break
@@ -79,7 +91,7 @@ def stacked(title: str, rows: list[tuple[str, list[tuple[str, int | None]]]], *,
         lx += width
     height = ly + (22 if legend else 0)
     return {"title": title, "width": WIDTH, "height": height, "bar_h": BAR_H, "label_w": LABEL_W,
-            "bars": bars, "legend": legend}
+            "line_h": LINE_H, "bars": bars, "legend": legend}
 
 
 def charts(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -103,7 +115,7 @@ def charts(report: dict[str, Any]) -> list[dict[str, Any]]:
         rows.append((y, parts + [("Other types", rest)]))
     total = _row(report, "representations", None, "Total representations") or {"counts": {}}
     out.append(stacked("Representation mix by year", rows, share=False,
-                       ends={y: str(total["counts"].get(y, "")) for y in years}))
+                       ends={y: _shown(total["counts"].get(y, "")) for y in years}))
     tables = {t["id"]: t for t in report["tables"]}
     for group, name in (("Social Care Complaints Stage 1", "Social care stage 1"),
                         ("Corporate complaints Stage 1", "Corporate stage 1")):

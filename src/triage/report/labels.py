@@ -15,11 +15,12 @@ from triage.rules.taxonomy import LabelList, normalise
 
 FINDINGS = {"upheld": "Upheld", "partially_upheld": "Partially upheld", "not_upheld": "Not upheld",
             "no_finding": "No finding"}
-# The seed's row order where it differs from the taxonomy's (seed 000 tables 3 and 4).
-METHOD_ORDER = ["Complaint Form", "E-Form", "Email", "In Person", "Letter", "LGSCO (via)", "Telephone",
-                "Telephone via HantsDirect", "Email via HantsDirect", "YP Complaint Form"]
-YP_METHOD_ORDER = ["Complaint Form", "E-Form", "Email", "Email via DCS", "Email via HantsDirect", "In Person",
-                   "Letter", "Telephone", "Telephone via HantsDirect", "YP Complaint Form"]
+# The seed's row order where it differs from the taxonomy's (seed 000 tables 3 and 4), by
+# `received_via` code: the labels are the council's (rules/taxonomy.yaml, `methods`).
+METHOD_ORDER = ["complaint_form", "eform", "email", "in_person", "letter", "via_lgsco", "telephone",
+                "contact_centre_telephone", "contact_centre_email", "young_person_form"]
+YP_METHOD_ORDER = ["complaint_form", "eform", "email", "via_director", "contact_centre_email", "in_person",
+                   "letter", "telephone", "contact_centre_telephone", "young_person_form"]
 RELATIONSHIP_TOTALS = {"Service user": "Total Service User",
                        "Foster Carer/Prospective Foster Carer /Care Provider": "Total Foster Carer/ Prospective Foster Carer"}
 UNKNOWN_SERVICE = {"statutory": "Unknown / Other", "corporate": "Other/Unknown"}
@@ -95,6 +96,23 @@ def equality_label(raw: Any, labels: list[str]) -> str:
     if "25 - 59" in labels:
         return age_band(str(raw)) or NOT_RECOGNISED
     return NOT_RECOGNISED
+
+
+# What the first column of each table holds, for its heading.
+ROW_HEADINGS = {
+    "representations": "Type of representation", "refusals": "Reason for refusal", "timescales": "Time to respond",
+    "escalations": "Stage", "methods": "How the complaint was made", "young_people_methods": "How the complaint was made",
+    "complainants": "Who complained", "natures_social_care": "Nature of complaint",
+    "natures_corporate": "Nature of complaint", "services_social_care": "Service", "services_corporate": "Service",
+    "outcomes": "Finding", "actual_outcomes": "Actual outcome", "lgsco": "Ombudsman referrals and decisions",
+    "advocacy": "Advocacy", "equality_disability": "Disability", "equality_gender": "Gender",
+    "equality_age": "Age band", "equality_ethnicity": "Ethnicity", "equality_sexual_orientation": "Sexual orientation",
+}
+
+
+def row_heading(table_id: str) -> str:
+    """The heading of a table's first column: what its rows are."""
+    return ROW_HEADINGS.get(table_id, "Measure")
 
 
 def ordered(labels: list[str], seed_order: list[str]) -> list[str]:

@@ -20,12 +20,38 @@ FORMATS = ("json", "md", "html", "csv")
 
 
 def cell(value: Any) -> str:
-    """A count as the seeds print it (no separators), an average to one place, '-' for none."""
+    """A count for people to read (thousands separated: 1,234), an average to one place, '-'
+    for none; a suppressed count ("<5", "[c]") as it is."""
     if value is None:
         return "-"
     if isinstance(value, float):
-        return f"{value:.1f}"
+        return f"{value:,.1f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
     return str(value)
+
+
+def years_without_data(report: dict[str, Any]) -> set[str]:
+    """The report's years in which nothing at all was counted (no representation): their
+    figures are shown as '-', not as 0, 0% or "no change"."""
+    total = _row(report, "representations", None, "Total representations")["counts"]
+    return {y for y in report["years"] if total.get(y) in (None, 0)}
+
+
+def for_people(report: dict[str, Any]) -> dict[str, Any]:
+    """The report as people read it (Markdown, HTML, the web page): every count a display
+    string (thousands separated, '-' for none), the years with no data at all blank rather
+    than 0, and each table's first column headed by what it holds. The JSON and CSV keep
+    the numbers."""
+    from .labels import row_heading
+
+    empty = years_without_data(report)
+    tables = []
+    for t in report["tables"]:
+        rows = [{**r, "counts": {y: "-" if y in empty else cell(r["counts"].get(y)) for y in report["years"]},
+                 "percents": {y: p for y, p in r["percents"].items() if y not in empty}} for r in t["rows"]]
+        tables.append({**t, "rows": rows, "row_heading": row_heading(t["id"])})
+    return {**report, "tables": tables}
 
 
 def _row(report: dict[str, Any], table: str, group: str | None, label: str) -> dict[str, Any]:
@@ -42,10 +68,10 @@ def _change(now: Any, before: Any, kind: str) -> str:
         return ""
     if kind == "points":
         diff = now - before
-        return "no change" if diff == 0 else f"{diff:+d} points"
+        return "no change" if diff == 0 else f"{diff:+d} point{'' if abs(diff) == 1 else 's'}"
     if kind == "days":
         diff = round(now - before, 1)
-        return "no change" if diff == 0 else f"{diff:+.1f} days"
+        return "no change" if diff == 0 else f"{diff:+.1f} day{'' if abs(diff) == 1 else 's'}"
     if before == 0:
         return "no change" if now == 0 else "new"
     pct = (now - before) * 100 / before
@@ -64,12 +90,22 @@ def headlines(report: dict[str, Any]) -> list[dict[str, str]]:
 
     years = report["years"]
     now, before = years[0], years[1] if len(years) > 1 else None
+    empty = years_without_data(report)
     out = []
 
     def add(label: str, value: Any, previous: Any, kind: str = "count", shown: Any = None, shown_before: Any = None) -> None:
+        # A year with no data shows '-' and is not compared ("no change" from nothing says nothing).
+        if now in empty:
+            value, shown = None, "-"
+        if before in empty:
+            previous, shown_before = None, "-"
         out.append({"label": label, "value": cell(value) if shown is None else shown,
                     "previous": ("" if before is None else cell(previous) if shown_before is None else shown_before),
                     "change": "" if before is None else _change(value, previous, kind)})
+
+    def share(row: dict[str, Any], denominator: dict[str, Any], year: str | None) -> Any:
+        """A row's percentage for ``year``, or None when there was nothing to take a share of."""
+        return row["percents"].get(year) if year and denominator["counts"].get(year) not in (None, 0) else None
 
     for label, table, group, row in (("Representations", "representations", None, "Total representations"),
                                      ("Social care (statutory) complaints", "representations", "CSC representations", "Complaint"),
@@ -83,7 +119,8 @@ def headlines(report: dict[str, Any]) -> list[dict[str, str]]:
     within: dict[str, Any] = next((r for t in report["tables"] if t["id"] == "timescales" for r in t["rows"]
                    if r["group"] == stage1 and r["label"].startswith("in ") and "between" not in r["label"]
                    and "over" not in r["label"]), {"label": "in time", "percents": {}, "counts": {}})
-    p_now, p_before = within["percents"].get(now), within["percents"].get(before)
+    answered = _row(report, "timescales", stage1, "Total number of complaints")
+    p_now, p_before = share(within, answered, now), share(within, answered, before)
     add(f"Social care stage 1 answered {within['label'].replace('in ', 'within ', 1)}", _pct_value(p_now),
         _pct_value(p_before), "points",
         p_now or "-", p_before or "-")
@@ -94,13 +131,14 @@ def headlines(report: dict[str, Any]) -> list[dict[str, str]]:
         counts = [_row(report, "outcomes", "Statutory Social Care complaints", lab)["counts"].get(y)
                   for lab in ("Upheld", "Partially upheld", "Total")]
         ok = all(isinstance(c, int) for c in counts)
-        shares.append(percent(counts[0] + counts[1], counts[2]) if ok and y else None)
+        shares.append(percent(counts[0] + counts[1], counts[2]) if ok and y and counts[2] else None)
     add("Social care stage 1 upheld or partially upheld", _pct_value(shares[0]), _pct_value(shares[1]), "points",
         shares[0] or "-", shares[1] or "-")
     esc = _row(report, "escalations", "Social Care Complaints", "Escalated to stage 2")
-    add("Social care complaints escalated to stage 2", _pct_value(esc["percents"].get(now)),
-        _pct_value(esc["percents"].get(before)), "points", esc["percents"].get(now, "-"),
-        esc["percents"].get(before, "-"))
+    responses = _row(report, "escalations", "Social Care Complaints", "Stage 1 responses")
+    e_now, e_before = share(esc, responses, now), share(esc, responses, before)
+    add("Social care complaints escalated to stage 2", _pct_value(e_now), _pct_value(e_before), "points",
+        e_now or "-", e_before or "-")
     return out
 
 
@@ -128,9 +166,9 @@ def to_markdown(report: dict[str, Any]) -> str:
         cells = [_md(h["label"]), h["value"]] + ([h["previous"], h["change"] or "-"] if len(years) > 1 else [])
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "## Data tables", ""]
-    for number, table in enumerate(report["tables"], start=1):
+    for number, table in enumerate(for_people(report)["tables"], start=1):
         with_pct = any(r["percents"] for r in table["rows"])
-        head = [""] + [h for y in years for h in ([y, "%"] if with_pct else [y])]
+        head = [_md(table["row_heading"])] + [h for y in years for h in ([y, "%"] if with_pct else [y])]
         lines += [f"### Table {number}: {_md(table['title'])}", "",
                   "| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
         group = None
@@ -197,7 +235,7 @@ def to_html(report: dict[str, Any], rules: Any = None) -> str:
     if not (directory / "report.html.j2").is_file():
         raise UsageError(f"no report template {directory / 'report.html.j2'} (set TRIAGE_REPORT_TEMPLATES)")
     tables = [{**t, "number": i, "with_pct": any(r["percents"] for r in t["rows"])}
-              for i, t in enumerate(report["tables"], start=1)]
+              for i, t in enumerate(for_people(report)["tables"], start=1)]
     return str(_environment(directory).get_template("report.html.j2").render(
         report=report, tables=tables, headlines=headlines(report), charts=charts(report)))
 

@@ -195,7 +195,8 @@ def methods(b: Any, id_: str, title: str, order: list[str]) -> Table:
     """Seed 000 tables 3 and 4: how complaints were received (every complaint, once)."""
     t = b.table(id_, title, ALL_COMPLAINTS + (YOUNG if id_ == "young_people_methods" else ""))
     s = b.refs.series(id_, label=lambda k: b.tax.methods.get(k[1] or "", "Other"))
-    labels = ordered(list(dict.fromkeys(b.tax.methods.values())), order)
+    seed_order = [b.tax.methods[code] for code in order if code in b.tax.methods]
+    labels = ordered(list(dict.fromkeys(b.tax.methods.values())), seed_order)
     labels += [x for x in s if x not in labels]
     total = _sum(*s.values())
     t.total(None, "Total", [t.add(None, label, s.get(label, {}), total) for label in labels], base="self")

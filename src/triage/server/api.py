@@ -109,7 +109,7 @@ class JsonApi:
         from triage.cases import workflow
 
         result = workflow.record(decode_body(body), db=self.backend.log(), rules=self.backend.rules)
-        return 200, result.to_json()
+        return 200, result.to_dict()
 
     async def _idempotent(self, request: Request, body: bytes, work: Callable[[], tuple[int, Any]]) -> Response:
         """Run ``work`` on the writer thread, once per Idempotency-Key."""
@@ -192,13 +192,13 @@ class JsonApi:
             return error_response(exc, field="year")
 
     async def schema(self, request: Request) -> Response:
-        """GET /v1/schema: the JSON Schema of a representation (CONTRACT section 1)."""
+        """GET /v1/schema: the JSON Schema of a representation, with the served rules' taxonomy."""
         from triage.api import schema
 
-        return json_response(schema())
+        return json_response(schema(self.backend.rules))
 
     async def openapi(self, request: Request) -> Response:
         """GET /v1/openapi.json: this API described as OpenAPI 3.1."""
-        from .openapi import document
+        from .openapi import document_for
 
-        return json_response(document())
+        return json_response(document_for(self.backend.rules))

@@ -6,11 +6,13 @@ the document cannot drift from what the service accepts and returns.
 
 from __future__ import annotations
 
+import copy
 import functools
 from typing import Any
 
 from triage import __version__
 from triage.contract import vocab
+from triage.rules.ruleset import RuleSet
 
 _REF = "#/components/schemas/{model}"
 
@@ -60,6 +62,21 @@ _TODAY = {"name": "today", "in": "query", "required": False, "schema": {"type": 
           "description": "Count working days from this date instead of today."}
 
 
+_with_taxonomy: dict[str, dict[str, Any]] = {}
+
+
+def document_for(rules: RuleSet) -> dict[str, Any]:
+    """The document with the input schemas as ``rules`` make them: the taxonomy's labels as
+    enums, and null accepted for optional fields (as `triage schema` gives them)."""
+    if rules.hash not in _with_taxonomy:
+        from triage.contract.schema import with_taxonomy
+
+        doc = copy.deepcopy(document())
+        with_taxonomy(doc["components"]["schemas"], rules)
+        _with_taxonomy[rules.hash] = doc
+    return _with_taxonomy[rules.hash]
+
+
 @functools.lru_cache(maxsize=1)
 def document() -> dict[str, Any]:
     def ref(model: str) -> dict[str, Any]:
@@ -70,13 +87,13 @@ def document() -> dict[str, Any]:
 
     paths = {
         "/v1/assess": {"post": {
-            "summary": "Validate, decide and log one representation (CONTRACT sections 1 and 2)",
+            "summary": "Validate, decide and log one representation; the decision",
             "parameters": [_IDEMPOTENCY, {"name": "letters", "in": "query", "required": False, "schema": {"type": "boolean"},
                                           "description": "Include the rendered drafts (text and html) in `letters`."}],
             "requestBody": body("Representation"),
             "responses": {**_ok("The decision, as logged", ref("DecisionWithLetters")), **_errors(401, 409, 413, 422, 503)}}},
         "/v1/events": {"post": {
-            "summary": "Record one lifecycle event (CONTRACT section 3); some re-assess the case",
+            "summary": "Record one lifecycle event; some re-assess the case",
             "parameters": [_IDEMPOTENCY], "requestBody": body("Event"),
             "responses": {**_ok("The event as recorded (and the new decision, if any)", ref("Recorded")),
                           **_errors(401, 409, 413, 422, 503)}}},
@@ -92,7 +109,7 @@ def document() -> dict[str, Any]:
                            {"name": "procedure", "in": "query", "schema": {"enum": list(vocab.PROCEDURES)}}, _TODAY],
             "responses": {**_ok("What is due", {"type": "array", "items": {"type": "object"}}), **_errors(401, 422)}}},
         "/v1/report/{year}": {"get": {
-            "summary": "The annual report (CONTRACT section 5)",
+            "summary": "The annual report: every table, several years side by side",
             "parameters": [{"name": "year", "in": "path", "required": True, "schema": {"type": "string"},
                             "example": "2024-25"},
                            {"name": "years", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10}},

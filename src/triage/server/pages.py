@@ -327,6 +327,8 @@ class Pages:
                 errors = problems_of(exc, "year")
             except ValueError as exc:
                 errors = [Problem("year", str(exc))]
+        if built is not None and module is not None and hasattr(module, "for_people"):
+            built = module.for_people(built)  # counts as people read them; each first column headed
         printable = None
         if built is not None and hasattr(module, "write"):
             printable = "/report/printable?" + urlencode({"year": year, "basis": basis})
