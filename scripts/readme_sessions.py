@@ -16,7 +16,8 @@ the shell when the run ends.
 
 Before comparing, both sides are masked where a run cannot repeat itself: times
 (2026-11-23T05:15:39Z), ruleset hashes (sha256:3e00...), API keys (tri_...), the temporary
-directory, the port the HTTP session serves on (a free one, shown as 8000), and the date of
+directory, the port the HTTP session serves on (a free one, shown as 8000), how long a
+verification took ("in 6.2 s (968/s)"), and the date of
 the run, which the README records in a comment (``<!-- readme-sessions: run on DATE -->``)
 so that its dates are masked as today's are.
 
@@ -134,7 +135,8 @@ def masks(workdir: Path, port: int, readme_date: str | None) -> list[tuple[re.Pa
            (re.compile(r"sha256:[0-9a-f]{12}(?:[0-9a-f]{52}|…)"), "sha256:<hash>"),
            (re.compile(r"tri_[A-Za-z0-9_-]+…?"), "tri_<key>"),
            (re.compile(re.escape(str(workdir))), "<dir>"),
-           (re.compile(rf"127\.0\.0\.1:{port}\b"), f"127.0.0.1:{PORT}")]
+           (re.compile(rf"127\.0\.0\.1:{port}\b"), f"127.0.0.1:{PORT}"),
+           (re.compile(r"in \d+(?:\.\d+)? s \([\d,]+/s\)"), "in <seconds> s (<rate>/s)")]
     for day in {d for d in (date.today().isoformat(), readme_date) if d}:
         parsed = date.fromisoformat(day)
         short = f"{parsed:%a} {parsed.day} {parsed:%b %Y}"

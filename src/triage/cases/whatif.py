@@ -16,7 +16,8 @@ from __future__ import annotations
 import sqlite3
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as default
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,7 @@ class Change:
     new: str
     rule: str
     count: int = 0
-    references: list[str] = field(default_factory=list)
+    references: list[str] = default(default_factory=list)
 
 
 @dataclass
