@@ -36,6 +36,22 @@ def case() -> dict[str, Any]:
     return copy.deepcopy(json.loads((EXAMPLES / "statutory-parent.json").read_text()))
 
 
+def copy_rules(target: Path) -> Path:
+    """A copy of the shipped rules (and the templates beside them) under ``target``; returns its rules/."""
+    import shutil
+
+    shutil.copytree(RULES, target / "rules")
+    shutil.copytree(RULES.parent / "templates", target / "templates")
+    return target / "rules"
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace the first ``old`` in the file at ``path`` (which must hold it) with ``new``."""
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
 def case_with(**changes: Any) -> dict[str, Any]:
     """The statutory-parent example with nested fields changed: ``about__function="sen"``."""
     base = copy.deepcopy(json.loads((EXAMPLES / "statutory-parent.json").read_text()))

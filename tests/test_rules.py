@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import RULES
+from conftest import RULES, copy_rules
+from conftest import edit as _edit
 
 
 @pytest.fixture
 def rules_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "rules"
-    shutil.copytree(RULES, target)
-    shutil.copytree(RULES.parent / "templates", tmp_path / "templates")
-    return target
-
-
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1))
+    return copy_rules(tmp_path)
 
 
 def _check(run: Any, rules_dir: Path) -> Any:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import RULES
+from conftest import RULES, copy_rules
+from conftest import edit as _edit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,17 +23,7 @@ def verifier() -> Any:
     return Verifier(load_rules(RULES))
 
 
-def _copy(tmp_path: Path) -> Path:
-    target = tmp_path / "rules"
-    shutil.copytree(RULES, target)
-    shutil.copytree(RULES.parent / "templates", tmp_path / "templates")
-    return target
-
-
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1))
+_copy = copy_rules
 
 
 def _verifier_for(directory: Path) -> Any:

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLES, RULES, log_rows
+from conftest import EXAMPLES, copy_rules, edit, log_rows
 
 
 @pytest.fixture
@@ -22,15 +21,10 @@ def logged(run: Any, db: Path) -> Path:
 
 
 def _other(tmp_path: Path, *edits: tuple[str, str, str]) -> Path:
-    target = tmp_path / "other"
-    shutil.copytree(RULES, target / "rules")
-    shutil.copytree(RULES.parent / "templates", target / "templates")
+    rules = copy_rules(tmp_path / "other")
     for name, old, new in edits:
-        path = target / "rules" / name
-        text = path.read_text()
-        assert old in text, old
-        path.write_text(text.replace(old, new, 1))
-    return target / "rules"
+        edit(rules / name, old, new)
+    return rules
 
 
 FROM_RECEIPT = ("settings.yaml", "stage1: {acknowledge: 5, respond: 10, extension: 10, from: acknowledgement,",
