@@ -310,3 +310,20 @@ def test_warning_while_no_statement_agreed(tmp_path: Path) -> None:
     assert warning.startswith("no statement of complaint agreed 11 working days after the stage 2 request (2024-02-20)")
     # 25 working days from the request: Tue 26 Mar 2024.
     assert ("respond at stage 2", "2024-03-26", "owed") in _deadlines(db, "W", date(2024, 3, 6))
+
+
+def test_an_escalation_asks_again_about_proceedings_ongoing_now(tmp_path: Path) -> None:
+    """An officer's stage 1 answer on prejudice does not carry to a stage 2 request: reg 8 is
+    considered afresh at every stage (the late-escalation answer likewise)."""
+    import triage
+
+    db = tmp_path / "log.db"
+    case = _case(reference="P", received_date="2023-03-01", about__grounds_arose="2023-02-01",
+                 proceedings={"court": "ongoing"},
+                 officer_decisions={"prejudice_to_proceedings": {"answer": False, "reason": "Separate issue",
+                                                                 "by": "J Officer"}})
+    assert triage.assess(case, db=db, rules=RULES).disposition == "accepted"
+    _record(db, "P", "responded", "2023-03-20", stage=1, finding="not_upheld")
+    result = _record(db, "P", "escalation_requested", "2023-03-27", to_stage=2)
+    assert result.decision.disposition == "officer_decision_required"
+    assert [q.id for q in result.decision.officer_questions] == ["prejudice_to_proceedings"]

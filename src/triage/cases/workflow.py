@@ -153,9 +153,10 @@ def _reassess(event: Event, state: CaseState, rules: RuleSet, log: DecisionLog) 
         raw["received_date"] = event.date.isoformat()
         raw["escalation"] = {"original_reference": state.reference, "to_stage": event.to_stage,
                              **({"previous_response_date": cur.responded.isoformat()} if cur.responded else {})}
-        # The late-escalation question is asked afresh for each request.
+        # The late-escalation and prejudice questions are asked afresh for each request: the
+        # proceedings that matter are those ongoing now (reg 8 at every stage; DOMAIN 3a.2).
         raw["officer_decisions"] = {k: v for k, v in raw.get("officer_decisions", {}).items()
-                                    if k != "accept_late_escalation"}
+                                    if k not in ("accept_late_escalation", "prejudice_to_proceedings")}
     prepare(raw, rules, today=event.date)  # validates the new facts
     return api.assess(raw, db=log, rules=rules)
 
