@@ -114,6 +114,26 @@ def charts(report: dict[str, Any]) -> list[dict[str, Any]]:
         # within the standard blue, up to the maximum orange, beyond it vermilion
         out.append(stacked(f"{name}: response times by year", rows, share=True,
                            palette=[PALETTE[0], PALETTE[1], PALETTE[5]]))
+    learning = tables.get("learning")
+    if learning:
+        # what became of the actions of the year, by where they came from; then the remedies
+        def cell(group: str, label: str) -> int | None:
+            row = next((r for r in learning["rows"] if r["group"] == group and r["label"] == label), None)
+            return _num(row["counts"].get(years[0])) if row else 0
+        groups = ["From complaint findings", "Ombudsman remedies", "Wider learning"]
+        rows = [(g, [("Implemented", cell(g, "Implemented")), ("Dropped", cell(g, "of which dropped")),
+                     ("Still open", cell(g, "of which still open"))]) for g in groups]
+        if any(v for _, parts in rows for _, v in parts):
+            out.append(stacked(f"Actions agreed {years[0]}: implemented or not, by source", rows, share=False,
+                               palette=[PALETTE[0], PALETTE[7], PALETTE[5]]))
+        g = "Ombudsman remedies due in the year"
+        remedies = [(y, [(name, _num(next(r for r in learning["rows"] if r["group"] == g and r["label"] == label)
+                                     ["counts"].get(y)))
+                         for name, label in (("On time", "Met on time"), ("Late", "Met late"),
+                                             ("Outstanding", "Outstanding"), ("Dropped", "Dropped"))]) for y in years]
+        if any(v for _, parts in remedies for _, v in parts):
+            out.append(stacked("Ombudsman remedies due by year: met on time, late or outstanding", remedies, share=True,
+                               palette=[PALETTE[0], PALETTE[1], PALETTE[5], PALETTE[7]]))
     for table, name in (("natures_social_care", "Social care"), ("natures_corporate", "Corporate")):
         counted = [(r["label"], _num(r["counts"].get(years[0]))) for r in tables[table]["rows"] if r["label"] != "Total"]
         top = sorted(((lab, v) for lab, v in counted if v and lab not in ("Blank Data", "Unknown")),
