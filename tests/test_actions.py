@@ -225,3 +225,28 @@ def test_an_older_log_gets_its_action_codes_when_opened(upheld: Path) -> None:
         {"reference": "CS-1", "event": "action_agreed", "action_id": "CS-1-A1", "source": "complaint_finding",
          "owner": "Team Manager", "due": "2025-02-14", "improvement": None}]
     assert log.verify() == []
+
+
+def test_the_register_lists_filters_and_exports(upheld: Path, run: Any) -> None:
+    """`triage actions`: overdue first; --open/--overdue/--source/--service/--year filter; --csv; bad filters exit 2."""
+    _record(upheld, "CS-1", "action_agreed", "2025-01-20", **AGREED)
+    _record(upheld, "CS-1", "action_completed", "2025-02-17", action_id="CS-1-A1", evidence="Letter sent")
+    _record(upheld, "CS-1", "action_agreed", "2025-01-20", action_id="CS-1-A2", what="Call-back standard for CAST",
+            source="learning", owner="CAST", due="2025-03-31")
+    db = f"--db={upheld}"
+    r = run(db, "actions", "--today", "2025-04-02", use_db=False)
+    lines = r.out.splitlines()
+    assert lines[1].split()[:6] == ["Mon", "31", "Mar", "2025", "OVERDUE", "2d"] and "CS-1-A2" in lines[1]
+    assert "completed Mon 17 Feb 2025 (late)" in lines[2] and "CS-1-A1" in lines[2]
+    rows = run(db, "actions", "--overdue", "--today", "2025-04-02", "--json", use_db=False).json()
+    assert [(x["action_id"], x["working_days_left"]) for x in rows] == [("CS-1-A2", -2)]
+    assert [x["action_id"] for x in run(db, "actions", "--source", "complaint_finding", "--service", "cast",
+                                        "--year", "2024-25", "--json", use_db=False).json()] == ["CS-1-A1"]
+    assert run(db, "actions", "--year", "2025-26", "--json", use_db=False).json() == []
+    csv = run(db, "actions", "--open", "--today", "2025-04-02", "--csv", use_db=False).out.splitlines()
+    assert csv == ["action_id,reference,service,source,remedy,amount,owner,what,agreed,due,status,done,on_time,"
+                   "working_days_left,evidence,reason",
+                   "CS-1-A2,CS-1,CAST,learning,,,CAST,Call-back standard for CAST,2025-01-20,2025-03-31,open,,,-2,,"]
+    bad = run(db, "actions", "--service", "Casst", use_db=False)
+    assert (bad.code, bad.err) == (2, "error: --service: 'Casst' is not a service in rules/taxonomy.yaml; "
+                                      "did you mean 'CAST'?\n")
