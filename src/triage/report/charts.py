@@ -16,6 +16,30 @@ WIDTH, LABEL_W, BAR_H, GAP, TOP = 640, 170, 22, 10, 8
 
 
 HIDDEN = "small numbers not shown"
+# Text on a coloured segment is black or white, whichever contrasts more (WCAG 2.2 1.4.3 asks
+# 4.5:1; every colour of the palette reaches it with one of the two); each segment has a dark
+# outline so that even the lightest colour stands out from the white page (1.4.11, 3:1).
+OUTLINE = "#1a1a1a"
+
+
+def _luminance(colour: str) -> float:
+    """Relative luminance of #rrggbb (WCAG 2.2)."""
+    def channel(c: int) -> float:
+        v = c / 255
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def contrast(a: str, b: str) -> float:
+    """The WCAG contrast ratio of two #rrggbb colours (1 to 21)."""
+    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def ink(fill: str) -> str:
+    """Black or white text for a segment of ``fill``, whichever contrasts more."""
+    return "#000000" if contrast(fill, "#000000") >= contrast(fill, "#ffffff") else "#ffffff"
 
 
 def _num(value: Any) -> int | None:
@@ -54,7 +78,7 @@ def stacked(title: str, rows: list[tuple[str, list[tuple[str, int | None]]]], *,
                 continue
             w = value * scale
             pct = round(100 * value / total) if total else 0
-            segments.append({"x": round(x, 1), "w": round(w, 1), "colour": colour[name],
+            segments.append({"x": round(x, 1), "w": round(w, 1), "colour": colour[name], "ink": ink(colour[name]),
                              "title": f"{label}: {name} {value}{unit} ({pct}%)",
                              "text": f"{pct}%" if share and w > 28 else ""})
             x += w
@@ -79,7 +103,7 @@ def stacked(title: str, rows: list[tuple[str, list[tuple[str, int | None]]]], *,
         lx += width
     height = ly + (22 if legend else 0)
     return {"title": title, "width": WIDTH, "height": height, "bar_h": BAR_H, "label_w": LABEL_W,
-            "bars": bars, "legend": legend}
+            "bars": bars, "legend": legend, "outline": OUTLINE}
 
 
 def charts(report: dict[str, Any]) -> list[dict[str, Any]]:
