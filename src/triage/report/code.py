@@ -319,9 +319,11 @@ def _assessed(provisions: list[dict[str, Any]], figures: dict[str, Measure]) -> 
 
 
 def _evidence(m: Measure) -> str:
-    share = f" ({percent(m.met, m.of)})" if m.of and m.met != m.of or (m.of and m.complies is not None) else ""
-    return f"From the decision log: {m.measure.lower()}: {m.met} of {m.of}{share}." if m.of else \
-        f"From the decision log: {m.measure.lower()}: none this year."
+    if not m.of:
+        return f"From the decision log: {m.measure.lower()}: none this year."
+    if m.complies is None and m.met == m.of:
+        return f"From the decision log: {m.measure.lower()}: {m.met}."
+    return f"From the decision log: {m.measure.lower()}: {m.met} of {m.of} ({percent(m.met, m.of)})."
 
 
 def build(log: Any, rules: Any, year: str | FinancialYear = "2024-25", today: date | None = None) -> dict[str, Any]:
