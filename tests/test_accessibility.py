@@ -83,12 +83,16 @@ def test_the_managers_pages_have_no_wcag_violation(documents: dict[str, Path], b
     """axe-core on every managers' page, the learning register and the printable report included."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 
     from triage.server import create_app
     from triage.server.runner import BackgroundServer
 
+    import sqlite3
+
     db = tmp_path / "log.db"
-    shutil.copy(documents["db"], db)
+    with sqlite3.connect(documents["db"]) as source, sqlite3.connect(db) as copy:
+        source.backup(copy)  # the log is in WAL mode: copying its file alone could miss the latest records
     add_user(db)
     with BackgroundServer(create_app(db, RULES, secret_key="axe-test")) as server:
         browser.get(server.url + "/signin")
@@ -96,6 +100,15 @@ def test_the_managers_pages_have_no_wcag_violation(documents: dict[str, Path], b
         browser.find_element(By.ID, "username").send_keys(USER)
         browser.find_element(By.ID, "password").send_keys(PASSWORD + Keys.ENTER)
         browser.find_element(By.TAG_NAME, "h1")
+        # the register is reached from the main navigation, and its filters work from the keyboard
+        browser.find_element(By.LINK_TEXT, "Learning register").click()
+        WebDriverWait(browser, 15).until(lambda d: d.find_element(By.TAG_NAME, "h1").text == "Learning register")
+        Select(browser.find_element(By.ID, "status")).select_by_value("overdue")
+        browser.find_element(By.ID, "year").send_keys("2024-25" + Keys.ENTER)
+        WebDriverWait(browser, 15).until(lambda d: "status=overdue" in d.current_url)
+        caption = browser.find_element(By.TAG_NAME, "caption").text
+        assert caption.startswith("1 action, overdue first"), caption
+        assert "B1-R3: Review similar cases" in browser.find_element(By.CSS_SELECTOR, "table.data").text
         for path in ("/decisions", "/cases/B1", "/cases/A1", "/due", "/actions", "/actions?status=completed",
                      "/actions?service=Casst", "/report?year=2024-25", "/report/printable?year=2024-25"):
             browser.get(server.url + path)

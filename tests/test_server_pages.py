@@ -346,6 +346,8 @@ def test_the_learning_register_lists_and_filters_actions(manager: Any, site: Sit
     csv = manager.get("/actions.csv?status=overdue")
     assert csv.headers["content-type"].startswith("text/csv")
     assert [line.split(",")[0] for line in csv.text.splitlines()] == ["action_id", "CS17-A2"]
+    due = _text(manager.get("/due").text)
+    assert "action CS17-A2 (learning), owner CAST: Call-back standard for CAST" in due
     case = _text(manager.get("/cases/CS-2025-00017").text)
     assert "CS17-A1: Apology from the team manager" in case and "Tue 25 Mar 2025: agreed" in case
     assert "decide the learning (stage 1 upheld)" in case
