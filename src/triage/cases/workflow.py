@@ -351,7 +351,8 @@ def due(log: DecisionLog, rules: RuleSet, today: date, *, within: int | None = N
                     "step": step.step, "due": step.due.isoformat(), "working_days_left": left,
                     "rule": step.rule, "from": step.source})
     # Learning is owed on closed cases too: open actions, and upheld findings with none agreed.
-    for reference in learning_references(log):
+    setting = (rules.settings.get("learning") or {}).get("decide_within") or {}
+    for reference in learning_references(log, str(setting.get("from") or "")):
         state = case_state(log, reference)
         if procedure and state.decision.get("procedure") != procedure:
             continue
@@ -372,12 +373,17 @@ def due(log: DecisionLog, rules: RuleSet, today: date, *, within: int | None = N
     return sorted(out, key=lambda r: (r["due"], r["reference"], r["step"]))
 
 
-def learning_references(log: DecisionLog) -> list[str]:
-    """The cases that may owe learning: those with an action, or an upheld or partially
-    upheld response."""
+def learning_references(log: DecisionLog, since: str = "") -> list[str]:
+    """The cases that may owe learning: those with an action neither completed nor dropped,
+    and those with an upheld or partially upheld response (on or after ``since``) and no
+    action agreed since it. Found in the code tables, so that only these cases are read."""
     return [r["reference"] for r in log.query(
-        "SELECT reference FROM action_codes UNION SELECT reference FROM event_codes "
-        "WHERE event = 'responded' AND finding IN ('upheld', 'partially_upheld') ORDER BY reference")]
+        "SELECT reference FROM action_codes GROUP BY reference, action_id "
+        "HAVING max(event = 'action_agreed') AND NOT max(event IN ('action_completed', 'action_dropped')) "
+        "UNION SELECT e.reference FROM event_codes e WHERE e.event = 'responded' "
+        "AND e.finding IN ('upheld', 'partially_upheld') AND e.date >= :since AND NOT EXISTS ("
+        "SELECT 1 FROM action_codes a WHERE a.reference = e.reference AND a.event = 'action_agreed' "
+        "AND a.date >= e.date) ORDER BY reference", {"since": since})]
 
 
 def case_report(log: DecisionLog, rules: RuleSet, reference: str, today: date) -> dict[str, Any]:
