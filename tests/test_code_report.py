@@ -141,6 +141,8 @@ def test_refusals_and_learning_come_from_the_annual_report(report: dict[str, Any
     """Refusals by reason and the learning rows are the annual report's for the year."""
     rows = {(r["group"], r["label"]): r["counts"]["2024/25"] for r in report["refusals"]["rows"]}
     assert rows[("Corporate Refusals", "Tribunal")] == 1 and rows[(None, "Total Refusals")] == 1
+    assert report["refused_summary"] == [{"procedure": "corporate", "service": "SEN", "count": 1,
+                                          "reason": "A tribunal can decide it"}]
     learning = {(r["group"], r["label"]): r["counts"]["2024/25"] for r in report["learning"]["rows"]}
     assert (learning[("All actions", "Actions agreed")], learning[("All actions", "Implemented")]) == (2, 1)
 
@@ -255,7 +257,9 @@ def test_every_format(report: dict[str, Any], tmp_path: Path) -> None:
     html = chc_formats.write(report, "html", None, load_rules(RULES))
     assert "<main>" in html and "<script" not in html and html.count("<tr><td>") >= 31
     paths = chc_formats.write(report, "csv", tmp_path / "csv")
-    assert sorted(p.name for p in paths) == ["non_compliance.csv", "performance.csv", "self_assessment.csv"]
+    assert sorted(p.name for p in paths) == ["non_compliance.csv", "performance.csv", "refused.csv",
+                                             "self_assessment.csv"]
+    assert "What was refused: 1 corporate complaint about SEN: a tribunal can decide it." in md
     assert (tmp_path / "csv" / "non_compliance.csv").read_text().splitlines()[1] == (
         "6.2,figures,2 of 3 corporate stage 1 complaints (67%) were not acknowledged within 5 working days.")
 

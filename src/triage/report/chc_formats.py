@@ -48,6 +48,9 @@ def to_markdown(report: dict[str, Any]) -> str:
     lines += ["", "## Complaints refused", "", "| Refused or deferred | Reason | Count |", "|---|---|---:|"]
     lines += [f"| {_md(r['group'] or '')} | {_md(r['label'])} | {cell(r['counts'].get(year))} |"
               for r in report["refusals"]["rows"]]
+    lines += ["", "What was refused: " + ("; ".join(
+        f"{r['count']} {r['procedure']} complaint{'s' if r['count'] != 1 else ''} about {_md(r['service'])}: "
+        f"{_md(r['reason'].lower())}" for r in report["refused_summary"]) or "nothing") + "."]
     lines += ["", "## Learning and service improvement", "", "| Group | Measure | Count | % |", "|---|---|---:|---:|"]
     lines += [f"| {_md(r['group'] or '')} | {_md(r['label'])} | {cell(r['counts'].get(year))} | {r['percents'].get(year, '')} |"
               for r in report["learning"]["rows"]]
@@ -76,13 +79,14 @@ def to_markdown(report: dict[str, Any]) -> str:
 
 
 def to_csv(report: dict[str, Any]) -> dict[str, str]:
-    """One CSV per part: performance, self_assessment, non_compliance."""
+    """One CSV per part: performance, self_assessment, non_compliance, refused."""
     out = {}
     parts = {"performance": (["provision", "measure", "standard", "count", "of", "percent", "meets_code", "finding"],
                              report["performance"]),
              "self_assessment": (["provision", "section", "requirement", "complies", "evidence", "commentary",
                                   "from_log"], report["self_assessment"]),
-             "non_compliance": (["provision", "source", "finding"], report["non_compliance"])}
+             "non_compliance": (["provision", "source", "finding"], report["non_compliance"]),
+             "refused": (["procedure", "service", "reason", "count"], report["refused_summary"])}
     for name, (columns, rows) in parts.items():
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\r\n")

@@ -120,7 +120,8 @@ def read_self_assessment(path: Path) -> dict[str, Any]:
             problems.append(f"{at}.provision: {name!r} is listed twice")
         seen.add(name)
         # YAML reads a bare yes or no as true or false
-        value = p["complies"] = {True: "yes", False: "no"}.get(p.get("complies"), p.get("complies"))  # type: ignore[arg-type]
+        raw = p.get("complies")
+        value = p["complies"] = "yes" if raw is True else "no" if raw is False else raw
         if value not in (None, "") and str(value).lower() not in COMPLIES:
             problems.append(f"{at}.complies: {value!r} is not yes, no or partly (leave it empty while not assessed)")
         if p.get("computed") is not None and p["computed"] not in MEASURES:
@@ -164,9 +165,12 @@ MEASURES = ("refusals_with_reason", "late_complaints_decided", "channels_used", 
             "stage2_answered", "stage2_extensions", "remedies_on_time", "annual_report", "improvements_made")
 
 
-def measures(log: Any, rules: Any, year: FinancialYear, annual: dict[str, Any], today: date) -> list[Measure]:
+def measures(log: Any, rules: Any, year: FinancialYear, annual: dict[str, Any], today: date,
+             refused: dict[tuple[str, str, str], int] | None = None) -> list[Measure]:
     """The figures the log can compute for ``year``, each against the Code's standard. Stages
-    count in the year they started; a step not yet done counts only once its time has passed."""
+    count in the year they started; a step not yet done counts only once its time has passed.
+    ``refused`` (when given) is filled with the complaints refused or deferred that year, by
+    procedure, service and reason: the summary of what was refused (CHC 8.1)."""
     from triage.clock.deadlines import Clock
     from triage.clock.timeline import build_state
 
@@ -184,6 +188,13 @@ def measures(log: Any, rules: Any, year: FinancialYear, annual: dict[str, Any], 
         state = build_state(logged, log.events(ref), log.overrides(ref))
         if state.decision.get("representation_type") == "complaint":
             channels.add(str(logged[0].representation.get("received_via")))
+            if refused is not None and state.decision.get("disposition") in ("refused", "deferred") \
+                    and first.isoformat() <= str(logged[0].representation.get("received_date")) <= last.isoformat():
+                label = (logged[0].representation.get("about") or {}).get("service")
+                entry = rules.taxonomy.services.get(label) if label else None
+                key = (str(state.decision.get("procedure") or "statutory"), entry.label if entry else "Service not recorded",
+                       REASON_LABELS.get(str(state.decision.get("reason")), "Reason not recorded"))
+                refused[key] = refused.get(key, 0) + 1
         for e in state.events:
             if e["event"] == "officer_decision" and e.get("question") == "accept_out_of_time" and \
                     first.isoformat() <= e["date"] <= last.isoformat():
@@ -225,7 +236,7 @@ def measures(log: Any, rules: Any, year: FinancialYear, annual: dict[str, Any], 
         value = row["counts"].get(y) if row else 0
         return value if isinstance(value, int) else 0
 
-    refused = cell("refusals", None, "Total Refusals")
+    refusals = cell("refusals", None, "Total Refusals")
     remedies = cell("learning", "Ombudsman remedies due in the year", "Remedies due")
     on_time = cell("learning", "Ombudsman remedies due in the year", "Met on time")
     improvements = len(annual["improvements"])
@@ -247,7 +258,7 @@ def measures(log: Any, rules: Any, year: FinancialYear, annual: dict[str, Any], 
 
     out = [
         Measure("refusals_with_reason", "2.1", "Complaints refused or deferred, each with its reason recorded",
-                "every refusal evidenced with a reason", refused, refused, True if refused else None),
+                "every refusal evidenced with a reason", refusals, refusals, True if refusals else None),
         Measure("late_complaints_decided", "2.2", "Late complaints decided by an officer: accepted at discretion "
                 f"(refused: {late_no})", "discretion considered for every late complaint", late_yes, late_yes + late_no,
                 None),
@@ -333,7 +344,8 @@ def build(log: Any, rules: Any, year: str | FinancialYear = "2024-25", today: da
     fy = parse_year(year)
     data = read_self_assessment(path_for(rules))
     annual = annual_report(log, rules, year=fy, years=1)
-    figures = measures(log, rules, fy, annual, today or date.today())
+    refused: dict[tuple[str, str, str], int] = {}
+    figures = measures(log, rules, fy, annual, today or date.today(), refused)
     by_id = {m.id: m for m in figures}
     rows = _assessed(data["provisions"], by_id)
     findings = [{"provision": m.provision, "finding": m.finding, "source": "figures"} for m in figures if m.finding]
@@ -353,7 +365,10 @@ def build(log: Any, rules: Any, year: str | FinancialYear = "2024-25", today: da
         "year": fy.label, "period": {"from": fy.first.isoformat(), "to": fy.last.isoformat()},
         "council": council.get("name"), "service": council.get("service"),
         "performance": [m.to_json() for m in figures],
-        "refusals": tables["refusals"], "learning": tables["learning"], "improvements": annual["improvements"],
+        "refusals": tables["refusals"],
+        "refused_summary": [{"procedure": p, "service": svc, "reason": why, "count": n}
+                            for (p, svc, why), n in sorted(refused.items(), key=lambda kv: (-kv[1], kv[0]))],
+        "learning": tables["learning"], "improvements": annual["improvements"],
         "self_assessment": rows,
         "non_compliance": findings,
         "ombudsman_letter": letter(data, Path(rules.directory)),
