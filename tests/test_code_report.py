@@ -273,3 +273,11 @@ def test_the_command(log_path: Path, run: Any, tmp_path: Path) -> None:
     assert (r.code, r.err) == (0, f"wrote {tmp_path / 'sa.yaml'}\n")
     r = run(f"--db={log_path}", "report", "--code", "--year", "2024-26", use_db=False)
     assert r.code == 2 and "--year: '2024-26' is not a financial year" in r.err
+
+
+def test_the_annual_reports_options_are_refused_with_code(log_path: Path, run: Any) -> None:
+    """--code with --basis, --years or --suppress-below is a usage error naming them, not silently ignored."""
+    r = run(f"--db={log_path}", "report", "--code", "--year", "2024-25", "--basis", "resolved", "--years", "2",
+            use_db=False)
+    assert (r.code, r.err) == (2, "error: --code: --years, --basis belong to the annual report; the Code report "
+                                  "covers one year (--year) and counts each stage in the year it started\n")

@@ -32,6 +32,14 @@ def register(cli: click.Group) -> None:
         """The annual report (Regulation 13(3)): every table, several years side by side."""
         from triage import report
 
+        if code:
+            ctx = click.get_current_context()
+            given = [f"--{name.replace('_', '-')}" for name in ("years", "basis", "suppress_below")
+                     if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE]
+            if given:
+                from triage.contract.errors import UsageError
+                raise UsageError(f"--code: {', '.join(given)} belong to the annual report; the Code report covers "
+                                 "one year (--year) and counts each stage in the year it started")
         rules = obj.rules()
         if code:
             from triage.report import code as code_report
