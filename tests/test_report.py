@@ -1006,3 +1006,54 @@ def test_improvements_implemented_in_the_year(reports: dict[str, Any], basis: st
         {"service": "CAST", "source": "Wider learning", "improvement": "Call-back standard of two working days for CAST"},
         {"service": "School Transport", "source": "Wider learning",
          "improvement": "Transport requests confirmed in writing within 5 working days"}]
+
+
+_DAY = st.dates(min_value=__import__("datetime").date(2022, 4, 1), max_value=__import__("datetime").date(2025, 3, 31))
+
+
+@st.composite
+def _action(draw: Any) -> dict[str, Any]:
+    agreed = draw(_DAY)
+    received = draw(st.dates(min_value=agreed.replace(year=agreed.year - 1), max_value=agreed))
+    due = draw(st.dates(min_value=agreed, max_value=agreed.replace(year=agreed.year + 1)))
+    fate = draw(st.sampled_from(["open", "completed", "dropped"]))
+    done = draw(st.dates(min_value=agreed, max_value=agreed.replace(year=agreed.year + 1))).isoformat()
+    return {"reference": "X", "action_id": "X", "agreed": agreed.isoformat(), "received": received.isoformat(),
+            "source": draw(st.sampled_from(["complaint_finding", "lgsco_remedy", "learning"])),
+            "remedy": None, "due": due.isoformat(), "improvement": None,
+            "service": draw(st.sampled_from(["CAST", "SEN", "Children In Care", None, "Not a service"])),
+            "completed": done if fate == "completed" else None, "dropped": done if fate == "dropped" else None}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_action(), max_size=25), st.sampled_from(["received", "resolved"]))
+def test_the_learning_table_always_adds_up(actions: list[dict[str, Any]], basis: str) -> None:
+    """For any actions: agreed = implemented + not implemented = implemented + dropped + still open in every
+    group and year; sources and services each sum to all actions; each action counts once, in its year."""
+    from types import SimpleNamespace
+
+    from triage.report.table import FinancialYear, Table
+    from triage.report.tables import learning
+    from triage.rules.ruleset import load_rules
+
+    years = [FinancialYear(2024), FinancialYear(2023), FinancialYear(2022)]
+    b = SimpleNamespace(actions=actions, basis=basis, years=years, tax=load_rules(RULES).taxonomy,
+                        table=lambda id_, title, note=None: Table(id_, title, years, note))
+    rows = learning(b).to_json(None)["rows"]
+    cells: dict[tuple[Any, str], dict[str, int]] = {(r["group"], r["label"]): r["counts"] for r in rows}
+    groups = list(dict.fromkeys(r["group"] for r in rows if r["label"] == "Actions agreed"))
+    sources = ["From complaint findings", "Ombudsman remedies", "Wider learning"]
+    for y in YEARS:
+        for g in groups:
+            agreed, done, not_done = (cells[(g, k)][y] for k in ("Actions agreed", "Implemented", "Not implemented"))
+            assert agreed == done + not_done
+            assert not_done == cells[(g, "of which dropped")][y] + cells[(g, "of which still open")][y]
+        every = cells[("All actions", "Actions agreed")][y]
+        assert every == sum(cells[(g, "Actions agreed")][y] for g in sources)
+        assert every == sum(cells[(g, "Actions agreed")][y] for g in groups if g not in sources + ["All actions"])
+        start = int(y[:4])
+        anchor = "received" if basis == "received" else "agreed"
+        assert every == sum(1 for a in actions if f"{start}-04-01" <= a[anchor] <= f"{start + 1}-03-31")
+        g = "Ombudsman remedies due in the year"
+        assert cells[(g, "Remedies due")][y] == sum(cells[(g, k)][y] for k in ("Met on time", "Met late", "Outstanding",
+                                                                                 "Dropped"))
