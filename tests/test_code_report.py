@@ -271,6 +271,11 @@ def test_the_command(log_path: Path, run: Any, tmp_path: Path) -> None:
     r = run(f"--db={log_path}", "code-assessment", "--year", "2024-25", "--out", str(tmp_path / "sa.yaml"),
             use_db=False)
     assert (r.code, r.err) == (0, f"wrote {tmp_path / 'sa.yaml'}\n")
+    r = run(f"--db={log_path}", "code-assessment", "--year", "2024-25", "--out", str(tmp_path / "sa2.yaml"), "--json",
+            use_db=False)
+    assert r.json() == {"path": str(tmp_path / "sa2.yaml"), "provisions": 31,
+                        "filled": ["2.1", "6.2", "6.3", "6.4", "6.6", "6 (stage 2 acknowledgement)",
+                                   "6 (stage 2 response)", "8.1"]}
     r = run(f"--db={log_path}", "report", "--code", "--year", "2024-26", use_db=False)
     assert r.code == 2 and "--year: '2024-26' is not a financial year" in r.err
 

@@ -63,11 +63,19 @@ def register(cli: click.Group) -> None:
     @click.option("--year", metavar="YYYY-YY", help="The financial year the figures come from. Default: the last one ended.")
     @click.option("--out", metavar="PATH", required=True,
                   help="Where to write the pre-filled self-assessment (YAML), e.g. a new council's rules/code-self-assessment.yaml.")
+    @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON: the file and the provisions filled.")
     @click.pass_obj
-    def code_assessment(obj: Any, year: str | None, out: str) -> None:
+    def code_assessment(obj: Any, year: str | None, out: str, as_json: bool) -> None:
         """Write the Complaint Handling Code self-assessment with every provision the log can evidence filled in."""
+        import json
+
         from triage import report
         from triage.report import code as code_report
 
         path = code_report.write_self_assessment(obj.log(), obj.rules(), out, year or report.last_complete_year())
-        click.echo(f"wrote {path}", err=True)
+        if as_json:
+            written = code_report.read_self_assessment(path)["provisions"]
+            click.echo(json.dumps({"path": str(path), "provisions": len(written),
+                                   "filled": [p["provision"] for p in written if p.get("complies")]}, indent=2))
+        else:
+            click.echo(f"wrote {path}", err=True)
