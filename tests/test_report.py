@@ -27,7 +27,8 @@ YEARS = ["2024/25", "2023/24", "2022/23"]
 PERSONAL = ["Zebulon", "Quixotely", "zebulon.q@example.org", "07700 900123", "Secret Lane", "XYZZY",
             "Sam Jones", "Alex Jones", "sam@example.org", "six weeks", "named contact", "Cares for the child",
             "A Manager", "two teams involved", "how the council treated", "Police asked", "B1", "A2", "CS-2025",
-            "Thank you to the team", "Quixote heritage"]
+            "Thank you to the team", "Quixote heritage", "WHAT-PRIVATE", "EVIDENCE-SECRET", "DROPPED-SECRET",
+            "Review similar cases", "Pay 250 pounds", "Placement reviews"]
 
 
 def _case(ref: str, received: str, **changes: Any) -> dict[str, Any]:
@@ -135,6 +136,42 @@ def _build(db: Path) -> None:
     assess(_case("S1", "2024-07-01", risk__significant_harm=True))
     assess(_case("F1", "2024-08-01", kind="foi_request"))
     assess(_case("M1", "2024-08-05", kind="member_enquiry", complainant__relationship="councillor"))
+
+    # Actions (the `learning` table). Received basis: each in its case's received year;
+    # resolved basis: in the year it was agreed (only A2-1 differs: case 2023/24, agreed 2024/25).
+    def act(ref: str, ident: str, day: str, source: str, owner: str, due: str, what: str, **more: Any) -> None:
+        rec(ref, "action_agreed", day, action_id=ident, source=source, owner=owner, due=due, what=what, **more)
+
+    # D1 (CAST, 2022/23): wider learning, never done (still open).
+    act("D1", "D1-1", "2023-01-25", "learning", "CAST", "2023-03-31", "Extension letters to give a new date")
+    # A1 (CAST, 2023/24): an apology, done; wider learning, done in 2024/25 (an improvement of 2024/25).
+    act("A1", "A1-1", "2023-05-18", "complaint_finding", "Team Manager", "2023-06-01",
+        "Apology to the family WHAT-PRIVATE", remedy="apology")
+    rec("A1", "action_completed", "2023-05-25", action_id="A1-1", evidence="EVIDENCE-SECRET letter")
+    act("A1", "A1-2", "2023-05-18", "learning", "Service Manager", "2023-09-29",
+        "Call-back standard of two working days for CAST")
+    rec("A1", "action_completed", "2024-04-10", action_id="A1-2", evidence="EVIDENCE-SECRET policy")
+    # A2 (CAST, received 2023/24, partially upheld 17 Apr 2024): agreed 18 Apr 2024, dropped.
+    act("A2", "A2-1", "2024-04-18", "complaint_finding", "Team Manager", "2024-05-31", "Review the file", remedy="other")
+    rec("A2", "action_dropped", "2024-05-20", action_id="A2-1", reason="DROPPED-SECRET reason")
+    # B1 (Children In Care, 2024/25): four Ombudsman remedies agreed on the decision of 10 Jan 2025:
+    # an apology due 7 Feb, done 5 Feb (on time); a payment due 7 Feb, done 20 Feb (late); a review
+    # of others affected due 31 Mar, not done (outstanding); a service improvement due 30 Apr 2025
+    # (2025/26, not in the remedies rows), dropped.
+    act("B1", "B1-R1", "2025-01-10", "lgsco_remedy", "Service Manager", "2025-02-07", "Apology", remedy="apology")
+    rec("B1", "action_completed", "2025-02-05", action_id="B1-R1", evidence="EVIDENCE-SECRET")
+    act("B1", "B1-R2", "2025-01-10", "lgsco_remedy", "Finance", "2025-02-07", "Pay 250 pounds", remedy="payment",
+        amount=250)
+    rec("B1", "action_completed", "2025-02-20", action_id="B1-R2", evidence="EVIDENCE-SECRET")
+    act("B1", "B1-R3", "2025-01-10", "lgsco_remedy", "Head of Service", "2025-03-31", "Review similar cases",
+        remedy="review_others_affected")
+    act("B1", "B1-R4", "2025-01-10", "lgsco_remedy", "Head of Service", "2025-04-30",
+        "Placement reviews to record the young person's views", remedy="service_improvement")
+    rec("B1", "action_dropped", "2025-03-01", action_id="B1-R4", reason="DROPPED-SECRET")
+    # B6 (School Transport, 2024/25): wider learning, done 28 Mar 2025 (an improvement of 2024/25).
+    act("B6", "B6-1", "2025-03-10", "learning", "School Transport", "2025-06-30",
+        "Transport requests confirmed in writing within 5 working days")
+    rec("B6", "action_completed", "2025-03-28", action_id="B6-1", evidence="EVIDENCE-SECRET")
 
 
 @pytest.fixture(scope="module")
@@ -328,7 +365,7 @@ RECEIVED: dict[str, dict[tuple[str | None, str], tuple[tuple[Any, ...], tuple[st
 def _resolved() -> dict[str, Any]:
     """On the resolved basis: A2 moves to 2024/25 (answered 17 Apr 2024), B4 (never answered)
     drops out; a stage counts in the year it was answered."""
-    out = copy.deepcopy(RECEIVED)
+    out = copy.deepcopy({k: v for k, v in RECEIVED.items() if k != "learning"})
     out["representations"].update({
         ("CSC representations", "Complaint"): ((3, 1, 1), None),
         ("CSC representations", "Total"): ((5, 2, 1), None),
@@ -398,10 +435,48 @@ def _resolved() -> dict[str, Any]:
     return out
 
 
-EXPECTED = {"received": RECEIVED, "resolved": _resolved()}
+def _learning(basis: str) -> dict[tuple[str | None, str], tuple[tuple[Any, ...], tuple[str, ...] | None]]:
+    """The `learning` table, counted by hand from the nine actions of ``_build``."""
+    def five(group: str, agreed: tuple[int, ...], done: tuple[int, ...], dropped: tuple[int, ...],
+             still: tuple[int, ...]) -> dict[tuple[str | None, str], tuple[tuple[Any, ...], tuple[str, ...] | None]]:
+        from triage.report.table import percent
+
+        def pct(part: tuple[int, ...]) -> tuple[str, ...]:
+            return tuple(percent(p, a) for p, a in zip(part, agreed))
+        not_done = tuple(d + o for d, o in zip(dropped, still))
+        return {(group, "Actions agreed"): (agreed, None), (group, "Implemented"): (done, pct(done)),
+                (group, "Not implemented"): (not_done, pct(not_done)),
+                (group, "of which dropped"): (dropped, pct(dropped)), (group, "of which still open"): (still, pct(still))}
+
+    received = basis == "received"
+    out = {}
+    # complaint findings: A1-1 (done) and A2-1 (dropped; 2023/24 received, 2024/25 resolved)
+    out.update(five("From complaint findings", (0, 2, 0) if received else (1, 1, 0), (0, 1, 0),
+                    (0, 1, 0) if received else (1, 0, 0), (0, 0, 0)))
+    # B1's four remedies: two done, one dropped, one open
+    out.update(five("Ombudsman remedies", (4, 0, 0), (2, 0, 0), (1, 0, 0), (1, 0, 0)))
+    # D1-1 (open, 2022/23), A1-2 (done, 2023/24), B6-1 (done, 2024/25)
+    out.update(five("Wider learning", (1, 1, 1), (1, 1, 0), (0, 0, 0), (0, 0, 1)))
+    # CAST: D1-1, A1-1, A1-2, A2-1
+    out.update(five("CAST", (0, 3, 1) if received else (1, 2, 1), (0, 2, 0),
+                    (0, 1, 0) if received else (1, 0, 0), (0, 0, 1)))
+    out.update(five("Children In Care", (4, 0, 0), (2, 0, 0), (1, 0, 0), (1, 0, 0)))
+    out.update(five("School Transport", (1, 0, 0), (1, 0, 0), (0, 0, 0), (0, 0, 0)))
+    out.update(five("All actions", (5, 3, 1) if received else (6, 2, 1), (3, 2, 0),
+                    (1, 1, 0) if received else (2, 0, 0), (1, 0, 1)))
+    # remedies due in 2024/25: B1-R1 on time, B1-R2 late, B1-R3 outstanding (B1-R4 is due in 2025/26)
+    g = "Ombudsman remedies due in the year"
+    third = ("33%", "0%", "0%")
+    out.update({(g, "Remedies due"): ((3, 0, 0), None), (g, "Met on time"): ((1, 0, 0), third),
+                (g, "Met late"): ((1, 0, 0), third), (g, "Outstanding"): ((1, 0, 0), third)})
+    return out
+
+
+RECEIVED["learning"] = _learning("received")
+EXPECTED = {"received": RECEIVED, "resolved": {**_resolved(), "learning": _learning("resolved")}}
 TABLE_IDS = ["representations", "refusals", "timescales", "methods", "young_people_methods", "complainants",
              "natures_social_care", "natures_corporate", "services_social_care", "services_corporate", "outcomes",
-             "actual_outcomes", "lgsco", "advocacy", "equality_disability", "equality_gender", "equality_age",
+             "actual_outcomes", "lgsco", "learning", "advocacy", "equality_disability", "equality_gender", "equality_age",
              "equality_ethnicity", "equality_sexual_orientation"]
 
 
@@ -658,7 +733,7 @@ def test_no_personal_data_in_any_format(reports: dict[str, Any], tmp_path: Path)
     """Names, contact details, summaries, references, officers' reasons and unmatched free text
     appear in no format (GBFC 5.6.1: no identifiable information about any complainant)."""
     docs = _documents(reports, tmp_path)
-    assert len(docs) == 2 * (3 + len(reports["received"]["tables"]))
+    assert len(docs) == 2 * (3 + len(reports["received"]["tables"]) + 1)  # + improvements.csv
     for name, text in docs.items():
         for word in PERSONAL:
             assert word not in text, f"{word!r} appears in {name}"
@@ -670,7 +745,11 @@ def test_one_csv_per_table(reports: dict[str, Any], tmp_path: Path) -> None:
 
     r = reports["received"]
     paths = report.write(r, "csv", tmp_path / "csv")
-    assert sorted(p.name for p in paths) == sorted(f"{t['id']}.csv" for t in r["tables"])
+    assert sorted(p.name for p in paths) == sorted([f"{t['id']}.csv" for t in r["tables"]] + ["improvements.csv"])
+    assert (tmp_path / "csv" / "improvements.csv").read_text(encoding="utf-8").splitlines() == [
+        "year,service,source,improvement",
+        "2024/25,CAST,Wider learning,Call-back standard of two working days for CAST",
+        "2024/25,School Transport,Wider learning,Transport requests confirmed in writing within 5 working days"]
     with (tmp_path / "csv" / "methods.csv").open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == ["table_id", "table", "row", "group", "label", "year", "count", "percent"]
@@ -703,7 +782,8 @@ def test_html_is_self_contained(reports: dict[str, Any]) -> None:
     assert html.startswith("<!doctype html>")
     for t in reports["received"]["tables"]:
         assert f'id="{t["id"]}"' in html
-    assert html.count("<svg") == 5  # representation mix, two timescale charts, top natures x2
+    # representation mix, two timescale charts, actions by source, remedies by year, top natures x2
+    assert html.count("<svg") == 7
     assert "@media print" in html and "<script" not in html
     assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in html
     assert "Headline figures" in html and "Total representations" in html
@@ -917,3 +997,63 @@ def test_worker_runs_a_statement(log_path: Path) -> None:
     from triage.log.store import DecisionLog
 
     assert json.loads(done.stdout) == [{"n": DecisionLog(log_path).count()}]
+
+
+@pytest.mark.parametrize("basis", ["received", "resolved"])
+def test_improvements_implemented_in_the_year(reports: dict[str, Any], basis: str) -> None:
+    """The service improvements completed in 2024/25 (A1-2 and B6-1; B1-R4 was dropped), on both bases."""
+    assert reports[basis]["improvements"] == [
+        {"service": "CAST", "source": "Wider learning", "improvement": "Call-back standard of two working days for CAST"},
+        {"service": "School Transport", "source": "Wider learning",
+         "improvement": "Transport requests confirmed in writing within 5 working days"}]
+
+
+_DAY = st.dates(min_value=__import__("datetime").date(2022, 4, 1), max_value=__import__("datetime").date(2025, 3, 31))
+
+
+@st.composite
+def _action(draw: Any) -> dict[str, Any]:
+    agreed = draw(_DAY)
+    received = draw(st.dates(min_value=agreed.replace(year=agreed.year - 1), max_value=agreed))
+    due = draw(st.dates(min_value=agreed, max_value=agreed.replace(year=agreed.year + 1)))
+    fate = draw(st.sampled_from(["open", "completed", "dropped"]))
+    done = draw(st.dates(min_value=agreed, max_value=agreed.replace(year=agreed.year + 1))).isoformat()
+    return {"reference": "X", "action_id": "X", "agreed": agreed.isoformat(), "received": received.isoformat(),
+            "source": draw(st.sampled_from(["complaint_finding", "lgsco_remedy", "learning"])),
+            "remedy": None, "due": due.isoformat(), "improvement": None,
+            "service": draw(st.sampled_from(["CAST", "SEN", "Children In Care", None, "Not a service"])),
+            "completed": done if fate == "completed" else None, "dropped": done if fate == "dropped" else None}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_action(), max_size=25), st.sampled_from(["received", "resolved"]))
+def test_the_learning_table_always_adds_up(actions: list[dict[str, Any]], basis: str) -> None:
+    """For any actions: agreed = implemented + not implemented = implemented + dropped + still open in every
+    group and year; sources and services each sum to all actions; each action counts once, in its year."""
+    from types import SimpleNamespace
+
+    from triage.report.table import FinancialYear, Table
+    from triage.report.tables import learning
+    from triage.rules.ruleset import load_rules
+
+    years = [FinancialYear(2024), FinancialYear(2023), FinancialYear(2022)]
+    b = SimpleNamespace(actions=actions, basis=basis, years=years, tax=load_rules(RULES).taxonomy,
+                        table=lambda id_, title, note=None: Table(id_, title, years, note))
+    rows = learning(b).to_json(None)["rows"]
+    cells: dict[tuple[Any, str], dict[str, int]] = {(r["group"], r["label"]): r["counts"] for r in rows}
+    groups = list(dict.fromkeys(r["group"] for r in rows if r["label"] == "Actions agreed"))
+    sources = ["From complaint findings", "Ombudsman remedies", "Wider learning"]
+    for y in YEARS:
+        for g in groups:
+            agreed, done, not_done = (cells[(g, k)][y] for k in ("Actions agreed", "Implemented", "Not implemented"))
+            assert agreed == done + not_done
+            assert not_done == cells[(g, "of which dropped")][y] + cells[(g, "of which still open")][y]
+        every = cells[("All actions", "Actions agreed")][y]
+        assert every == sum(cells[(g, "Actions agreed")][y] for g in sources)
+        assert every == sum(cells[(g, "Actions agreed")][y] for g in groups if g not in sources + ["All actions"])
+        start = int(y[:4])
+        anchor = "received" if basis == "received" else "agreed"
+        assert every == sum(1 for a in actions if f"{start}-04-01" <= a[anchor] <= f"{start + 1}-03-31")
+        g = "Ombudsman remedies due in the year"
+        assert cells[(g, "Remedies due")][y] == sum(cells[(g, k)][y] for k in ("Met on time", "Met late", "Outstanding",
+                                                                                 "Dropped"))

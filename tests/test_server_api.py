@@ -233,6 +233,21 @@ def test_events_are_recorded_once(client: Any, site: Site) -> None:
     assert rows(site.db, "events") == 1
 
 
+def test_action_events_over_http(client: Any, site: Site) -> None:
+    """POST /v1/events takes the action events: completed by id alone; an unknown id is a 422 naming action_id."""
+    client.post("/v1/assess", json=example(), headers=site.auth)
+    for event in ({"reference": "CS-2025-00017", "event": "acknowledged", "date": "2025-03-17"},
+                  {"reference": "CS-2025-00017", "event": "action_agreed", "date": "2025-03-18", "action_id": "CS17-L1",
+                   "what": "Call-back standard for CAST", "source": "learning", "owner": "CAST", "due": "2025-06-30"}):
+        assert client.post("/v1/events", json=event, headers=site.auth).status_code == 200
+    done = client.post("/v1/events", json={"event": "action_completed", "action_id": "CS17-L1", "date": "2025-04-01",
+                                            "evidence": "In the handbook"}, headers=site.auth)
+    assert done.status_code == 200 and done.json()["event"]["reference"] == "CS-2025-00017"
+    bad = client.post("/v1/events", json={"event": "action_dropped", "action_id": "CS17-L9", "date": "2025-04-01",
+                                           "reason": "x"}, headers=site.auth)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "action_id"
+
+
 def test_an_officer_decision_event_reassesses(client: Any, site: Site) -> None:
     """An officer's answer re-assesses the case and returns the new decision."""
     client.post("/v1/assess", json=example("officer-sufficient-interest-grandparent"), headers=site.auth)

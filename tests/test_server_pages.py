@@ -21,7 +21,7 @@ from test_server_support import (  # noqa: F401
     site,
 )
 
-PAGES = ["/decisions", "/cases/CS-2025-00017", "/due", "/report", "/report/printable?year=2024-25",
+PAGES = ["/decisions", "/cases/CS-2025-00017", "/due", "/actions", "/actions.csv", "/report", "/report/printable?year=2024-25",
          "/cases/CS-2025-00017/letters/ack_statutory_stage1"]
 
 
@@ -135,7 +135,8 @@ def test_the_session_cookie_is_signed_and_http_only(logged: Any) -> None:
 
 def test_every_page_has_the_accessibility_basics(manager: Any) -> None:
     """Each page: lang, one h1, skip link, a label for every control, captions and th scope."""
-    for path in ("/decisions", "/cases/CS-2025-00017", "/cases/CS-2025-00298", "/due", "/report", "/signin"):
+    for path in ("/decisions", "/cases/CS-2025-00017", "/cases/CS-2025-00298", "/due", "/actions", "/report",
+                 "/signin"):
         r = manager.get(path)
         assert r.status_code == 200, path
         check_accessible(r.text)
@@ -323,6 +324,43 @@ def test_the_due_page_lists_overdue_steps(manager: Any) -> None:
     assert "CS-2025-00298" not in manager.get("/due?procedure=corporate").text
     r = manager.get("/due?within=soon")
     assert r.status_code == 422 and "within: &#39;soon&#39; is not a whole number" in r.text
+
+
+def _actions(site: Site) -> None:
+    """CS-2025-00017 upheld on 24 Mar 2025, with an overdue Ombudsman-free learning action and a done apology."""
+    from conftest import RULES
+
+    from triage.cases import workflow
+
+    def rec(event: str, day: str, **fields: Any) -> None:
+        workflow.record({"reference": "CS-2025-00017", "event": event, "date": day, **fields}, db=site.db, rules=RULES)
+
+    rec("responded", "2025-03-24", stage=1, finding="upheld")
+    rec("action_agreed", "2025-03-25", action_id="CS17-A1", what="Apology from the team manager",
+        source="complaint_finding", owner="Team Manager", due="2025-04-08", remedy="apology")
+    rec("action_completed", "2025-04-07", action_id="CS17-A1", evidence="Letter sent")
+    rec("action_agreed", "2025-03-25", action_id="CS17-A2", what="Call-back standard for CAST", source="learning",
+        owner="CAST", due="2025-06-30")
+
+
+def test_the_learning_register_lists_and_filters_actions(manager: Any, site: Site) -> None:
+    """The register lists each action overdue first, filters by status and service, refuses a bad filter, gives CSV."""
+    _actions(site)
+    text = _text(manager.get("/actions").text)
+    assert text.index("CS17-A2: Call-back standard for CAST") < text.index("CS17-A1: Apology from the team manager")
+    assert "overdue by" in text and "completed Mon 7 Apr 2025" in text
+    only = _text(manager.get("/actions?status=completed&service=CAST&year=2024-25").text)
+    assert "CS17-A1" in only and "CS17-A2" not in only
+    r = manager.get("/actions?service=Casst")
+    assert r.status_code == 422 and "is not a service in rules/taxonomy.yaml; did you mean &#39;CAST&#39;?" in r.text
+    csv = manager.get("/actions.csv?status=overdue")
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert [line.split(",")[0] for line in csv.text.splitlines()] == ["action_id", "CS17-A2"]
+    due = _text(manager.get("/due").text)
+    assert "action CS17-A2 (learning), owner CAST: Call-back standard for CAST" in due
+    case = _text(manager.get("/cases/CS-2025-00017").text)
+    assert "CS17-A1: Apology from the team manager" in case and "Tue 25 Mar 2025: agreed" in case
+    assert "decide the learning (stage 1 upheld)" in case
 
 
 def test_the_report_page_shows_the_report_tables(manager: Any) -> None:

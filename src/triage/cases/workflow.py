@@ -17,11 +17,13 @@ from typing import Any
 
 from triage.api import decider, prepare
 from triage.clock.timeline import (
+    ACTION_EVENTS,
     CLOSING_EVENTS,
     CaseState,
     build_state,
     deadlines,
     escalation_window,
+    learning_deadlines,
     maximum_response,
     next_owed,
     warnings,
@@ -135,6 +137,72 @@ def _check_order(event: Event, state: CaseState, rules: RuleSet) -> None:
         raise _refuse("stage", f"the complaint is at stage {stage.number}")
 
 
+def action_reference(log: DecisionLog, action_id: str) -> str | None:
+    """The case an action was agreed on (action ids are unique in a log), or None."""
+    row = next(iter(log.query("SELECT reference FROM action_codes WHERE action_id = :a AND event = 'action_agreed' "
+                              "ORDER BY seq LIMIT 1", {"a": action_id})), None)
+    return None if row is None else str(row["reference"])
+
+
+def _personal(text: str, state: CaseState) -> str | None:
+    """What in ``text`` would identify someone: the complainant's or child's name, an email
+    address or a phone number (a service improvement's text is printed in the annual report)."""
+    import re
+
+    rep = state.representation
+    for who in ("complainant", "child"):
+        name = str((rep.get(who) or {}).get("name") or "")
+        for part in [name] + [p for p in name.split() if len(p) > 2]:
+            if part and re.search(rf"\b{re.escape(part)}\b", text, re.IGNORECASE):
+                return f"the {who}'s name ({part!r})"
+    if re.search(r"[\w.+-]+@[\w-]+\.[\w.]+", text):
+        return "an email address"
+    if re.search(r"(?:\d[\s-]?){9,}", text):
+        return "a phone number"
+    return None
+
+
+def _check_action(event: Event, state: CaseState, log: DecisionLog) -> None:
+    """Refuse an action event that cannot happen on this case (nothing is written)."""
+    day = event.date
+    if day < state.received_date:
+        raise _refuse("date", f"{day} is before the representation was received ({state.received_date})")
+    assert event.action_id is not None
+    if event.event == "action_agreed":
+        other = action_reference(log, event.action_id)
+        if other is not None:
+            where = "this case" if other == state.reference else f"case {other}"
+            raise _refuse("action_id", f"action {event.action_id!r} was already agreed on {where}; give each "
+                                       "action its own id (e.g. the reference and a number: "
+                                       f"{state.reference}-A{len(state.actions) + 1})")
+        if event.source == "complaint_finding":
+            answered = [st.responded for st in state.stages.values() if st.responded and st.responded <= day]
+            if not answered:
+                raise _refuse("source", f"no complaint response is recorded on or before {day}: an action from a "
+                                        "complaint finding follows the response (record `responded` first)")
+        if event.source == "lgsco_remedy":
+            decided = [e["date"] for e in state.events if e["event"] == "lgsco_decision" and e["date"] <= day.isoformat()]
+            if not decided:
+                raise _refuse("source", f"no Ombudsman decision is recorded on or before {day}: a remedy follows "
+                                        "the decision (record `lgsco_decision` first)")
+        if event.what and (event.source == "learning" or event.remedy == "service_improvement"):
+            found = _personal(event.what, state)
+            if found:
+                raise _refuse("what", f"the text of a service improvement is published in the annual report, and "
+                                      f"this holds {found}; describe the change to the service without it")
+        return
+    action = state.actions.get(event.action_id)
+    if action is None:
+        listed = ", ".join(state.actions) or "none"
+        raise _refuse("action_id", f"no action {event.action_id!r} on case {state.reference}"
+                                   f"{suggest(event.action_id, list(state.actions))} (its actions: {listed})")
+    if action.status != "open":
+        when = action.completed or action.dropped
+        raise _refuse("event", f"action {action.action_id} was already {action.status} on {when}")
+    if day < action.agreed:
+        raise _refuse("date", f"{day} is before action {action.action_id} was agreed ({action.agreed})")
+
+
 def _reassess(event: Event, state: CaseState, rules: RuleSet, log: DecisionLog) -> Decision:
     """A new decision on the case with the facts the event brings."""
     from triage import api
@@ -166,6 +234,15 @@ def record(obj: Any, *, db: DecisionLog | str | Path | None = None, rules: RuleS
     """Validate and record one lifecycle event (CONTRACT section 3)."""
     d = decider(rules)
     log = open_log(db)
+    if (isinstance(obj, dict) and obj.get("event") in ("action_completed", "action_dropped")
+            and obj.get("reference") is None and isinstance(obj.get("action_id"), str)):
+        # an action is completed or dropped by its id alone: its case is where it was agreed
+        found = action_reference(log, obj["action_id"])
+        if found is None:
+            raise InputError([Problem("action_id", f"no action {obj['action_id']!r} was agreed in {log.path}; "
+                                                   "record its action_agreed first, or give the id it was agreed with")],
+                             source)
+        obj = {**obj, "reference": found}
     event = parse_event(obj, d.rules, today=today or date.today(), source=source)
     payload = event.model_dump(mode="json", exclude_none=True)
     if not payload.get("actual_outcomes"):
@@ -178,7 +255,10 @@ def record(obj: Any, *, db: DecisionLog | str | Path | None = None, rules: RuleS
     except NotFoundError as exc:
         raise InputError([Problem("reference", str(exc))], source) from None
     try:
-        _check_order(event, state, d.rules)
+        if event.event in ACTION_EVENTS:
+            _check_action(event, state, log)
+        else:
+            _check_order(event, state, d.rules)
         decision = _reassess(event, state, d.rules, log) if event.event in ("officer_decision", "escalation_requested") else None
     except InputError as exc:
         raise InputError(exc.problems, source) from None
@@ -282,7 +362,40 @@ def due(log: DecisionLog, rules: RuleSet, today: date, *, within: int | None = N
                     "procedure": state.decision.get("procedure"), "stage": step.stage,
                     "step": step.step, "due": step.due.isoformat(), "working_days_left": left,
                     "rule": step.rule, "from": step.source})
-    return sorted(out, key=lambda r: (r["due"], r["reference"]))
+    # Learning is owed on closed cases too: open actions, and upheld findings with none agreed.
+    setting = (rules.settings.get("learning") or {}).get("decide_within") or {}
+    for reference in learning_references(log, str(setting.get("from") or "")):
+        state = case_state(log, reference)
+        if procedure and state.decision.get("procedure") != procedure:
+            continue
+        for owed in learning_deadlines(state, clock):
+            if owed.met_on is not None:
+                continue
+            left = clock.calendar.working_days_between(today, owed.due)
+            if (overdue and left >= 0) or (within is not None and left > within):
+                continue
+            action = next((a for a in state.actions.values() if owed.step.startswith(f"action {a.action_id} (")), None)
+            out.append({"reference": reference, "representation_type": state.decision["representation_type"],
+                        "procedure": state.decision.get("procedure"), "stage": owed.stage,
+                        "step": owed.step, "due": owed.due.isoformat(), "working_days_left": left,
+                        "rule": owed.rule, "from": owed.source,
+                        **({"action_id": action.action_id, "source": action.source, "owner": action.owner}
+                           if action else {})})
+    # overdue first (the most overdue first), then the soonest due
+    return sorted(out, key=lambda r: (r["due"], r["reference"], r["step"]))
+
+
+def learning_references(log: DecisionLog, since: str = "") -> list[str]:
+    """The cases that may owe learning: those with an action neither completed nor dropped,
+    and those with an upheld or partially upheld response (on or after ``since``) and no
+    action agreed since it. Found in the code tables, so that only these cases are read."""
+    return [r["reference"] for r in log.query(
+        "SELECT reference FROM action_codes GROUP BY reference, action_id "
+        "HAVING max(event = 'action_agreed') AND NOT max(event IN ('action_completed', 'action_dropped')) "
+        "UNION SELECT e.reference FROM event_codes e WHERE e.event = 'responded' "
+        "AND e.finding IN ('upheld', 'partially_upheld') AND e.date >= :since AND NOT EXISTS ("
+        "SELECT 1 FROM action_codes a WHERE a.reference = e.reference AND a.event = 'action_agreed' "
+        "AND a.date >= e.date) ORDER BY reference", {"since": since})]
 
 
 def case_report(log: DecisionLog, rules: RuleSet, reference: str, today: date) -> dict[str, Any]:
@@ -303,6 +416,8 @@ def case_report(log: DecisionLog, rules: RuleSet, reference: str, today: date) -
         "overrides": state.overrides,
         "letters": log.letters(reference),
         "deadlines": [x.to_json(today, clock) for x in deadlines(state, clock)],
+        "learning": [x.to_json(today, clock) for x in learning_deadlines(state, clock)],
+        "actions": [a.to_json(today, clock) for a in state.actions.values()],
         "next_stage_request_by": {"stage": window[0], "date": window[1].isoformat()} if window else None,
         "warnings": warnings(state, clock, today),
     }

@@ -38,6 +38,16 @@ EVENT_OPTIONS = [
     click.option("--referral-type", type=click.Choice(["education_non_social_care", "social_care", "not_known"])),
     click.option("--lgsco-outcome", "outcome", metavar="LABEL", help="lgsco_decision: the outcome (seed table 12 label)."),
     click.option("--remedy-amount", type=float, help="lgsco_decision: remedy in pounds."),
+    click.option("--action-id", metavar="ID", help="action_*: the action's id (unique in the log)."),
+    click.option("--what", metavar="TEXT", help="action_agreed: what is to be done."),
+    click.option("--source", type=click.Choice(["complaint_finding", "lgsco_remedy", "learning"]),
+                 help="action_agreed: where the action comes from."),
+    click.option("--owner", metavar="TEAM", help="action_agreed: the team or role that owns it (not a person)."),
+    click.option("--due", metavar="DATE", help="action_agreed: when it is due (YYYY-MM-DD)."),
+    click.option("--remedy", type=click.Choice(["apology", "payment", "service_improvement", "review_others_affected",
+                                                "other"]), help="action_agreed: the kind of remedy."),
+    click.option("--amount", type=float, help="action_agreed: a payment in pounds (with --remedy payment)."),
+    click.option("--evidence", metavar="TEXT", help="action_completed: what shows it was done."),
 ]
 
 
@@ -51,7 +61,8 @@ def _event_options(f: Any) -> Any:
 @click.argument("ref", required=False)
 @click.argument("event", required=False, type=click.Choice(
     ["acknowledged", "extended", "statement_agreed", "responded", "escalation_requested", "panel_held",
-     "panel_report", "officer_decision", "withdrawn", "closed", "lgsco_referral", "lgsco_decision"]))
+     "panel_report", "officer_decision", "withdrawn", "closed", "lgsco_referral", "lgsco_decision",
+     "action_agreed", "action_completed", "action_dropped"]))
 @_event_options
 @click.option("--batch", metavar="FILE.jsonl|-", help="Record one event per line (JSON Lines: reference, event, date and its fields).")
 @json_option("the result (the event as recorded, and any new decision)")

@@ -18,7 +18,7 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 from triage import __version__  # noqa: E402
 from triage.contract.errors import TriageError
 
-from . import assess, cases, log, report, rules, serve
+from . import actions, assess, cases, log, report, rules, serve
 from .common import Context
 
 
@@ -34,7 +34,7 @@ def cli(ctx: click.Context, db: str | None, rules_dir: str | None) -> None:
     ctx.obj = Context(db, rules_dir)
 
 
-for _commands in (assess, log, cases, rules, report, serve):
+for _commands in (assess, log, cases, actions, rules, report, serve):
     _commands.register(cli)
 
 

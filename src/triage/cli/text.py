@@ -104,6 +104,27 @@ def case_text(report: dict[str, Any]) -> str:
         else:
             status = f"OVERDUE by {-x['working_days_left']} working days"
         lines.append(f"  {short_date(x['due']):<17} {x['step']}: {status}  [{x['rule']}; from {x['from']}]")
+    decide = [x for x in report.get("learning", []) if x["step"].startswith("decide the learning")]
+    if report.get("actions") or decide:
+        lines += ["", "Actions:"]
+        for x in decide:
+            state = (f"met {short_date(x['done'])} (an action was agreed)" if x["status"] != "owed" else
+                     f"owed, {x['working_days_left']} working days left" if x["working_days_left"] >= 0 else
+                     f"OVERDUE by {-x['working_days_left']} working days")
+            lines.append(f"  {short_date(x['due']):<17} {x['step']}: {state}  [{x['rule']}; from {x['from']}]")
+        for a in report["actions"]:
+            kind = a["source"].replace("_", " ") + (f", {a['remedy'].replace('_', ' ')}" if a.get("remedy") else "") \
+                + (f", £{a['amount']:,.2f}" if a.get("amount") is not None else "")
+            lines.append(f"  {a['action_id']} ({kind}; owner {a['owner']}; due {short_date(a['due'])}): {a['what']}")
+            for h in a["history"]:
+                said = {"action_agreed": "agreed", "action_completed": "completed", "action_dropped": "dropped"}[h["event"]]
+                why = h.get("evidence") or h.get("reason")
+                lines.append(f"    {short_date(h['date']):<17} {said}" + (f": {why}" if why and h["event"] != "action_agreed" else ""))
+            if a["status"] == "completed":
+                lines.append(f"    {'on time' if a['on_time'] else 'LATE'}")
+            elif a["status"] == "open":
+                left = a.get("working_days_left", 0)
+                lines.append(f"    open, {left} working days left" if left >= 0 else f"    OVERDUE by {-left} working days")
     if report.get("next_stage_request_by"):
         n = report["next_stage_request_by"]
         lines.append(f"  The complainant may ask for stage {n['stage']} by {short_date(n['date'])}.")

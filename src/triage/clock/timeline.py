@@ -15,6 +15,7 @@ from typing import Any
 from .deadlines import Clock
 
 CLOSING_EVENTS = ("withdrawn", "closed")
+ACTION_EVENTS = ("action_agreed", "action_completed", "action_dropped")
 
 
 @dataclass
@@ -63,6 +64,44 @@ class Stage:
 
 
 @dataclass
+class Action:
+    """An action agreed on a case (action_agreed) and what became of it."""
+
+    action_id: str
+    agreed: date
+    what: str
+    source: str
+    owner: str
+    due: date
+    remedy: str | None = None
+    amount: float | None = None
+    completed: date | None = None
+    evidence: str | None = None
+    dropped: date | None = None
+    dropped_reason: str | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        """open, completed or dropped."""
+        return "completed" if self.completed else "dropped" if self.dropped else "open"
+
+    def to_json(self, today: date | None = None, clock: Clock | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {"action_id": self.action_id, "agreed": self.agreed.isoformat(), "what": self.what,
+                               "source": self.source, "owner": self.owner, "due": self.due.isoformat(),
+                               "remedy": self.remedy, "amount": self.amount, "status": self.status,
+                               "completed": self.completed.isoformat() if self.completed else None,
+                               "evidence": self.evidence,
+                               "dropped": self.dropped.isoformat() if self.dropped else None,
+                               "dropped_reason": self.dropped_reason,
+                               "on_time": None if self.completed is None else self.completed <= self.due,
+                               "history": self.history}
+        if today is not None and clock is not None and self.status == "open":
+            out["working_days_left"] = clock.calendar.working_days_between(today, self.due)
+        return out
+
+
+@dataclass
 class CaseState:
     reference: str
     received_date: date
@@ -76,6 +115,7 @@ class CaseState:
     closed_by: str | None = None
     lgsco_referred: date | None = None
     lgsco_decided: date | None = None
+    actions: dict[str, Action] = field(default_factory=dict)
 
     @property
     def current(self) -> Stage | None:
@@ -123,7 +163,9 @@ def build_state(logged: list[Any], events: list[dict[str, Any]], overrides: list
         # An event belongs to the stage it names, else to the stage running on its date.
         running = [n for n, st in state.stages.items() if st.requested <= day]
         stage = state.stages.get(int(e.get("stage") or 0)) or (state.stages[max(running)] if running else state.current)
-        if kind in CLOSING_EVENTS:
+        if kind in ACTION_EVENTS:
+            _action_event(state, e, day)
+        elif kind in CLOSING_EVENTS:
             state.closed, state.closed_by = day, kind
         elif kind == "lgsco_referral":
             state.lgsco_referred = day
@@ -145,6 +187,53 @@ def build_state(logged: list[Any], events: list[dict[str, Any]], overrides: list
         elif kind == "responded":
             stage.responded, stage.finding = day, e.get("finding")
     return state
+
+
+def _action_event(state: CaseState, e: dict[str, Any], day: date) -> None:
+    """Apply an action event to the case's actions (the workflow has checked its order)."""
+    kind, ident = e["event"], str(e["action_id"])
+    entry = {"event": kind, "date": day.isoformat(),
+             **{k: e[k] for k in ("what", "source", "owner", "due", "remedy", "amount", "evidence", "reason") if e.get(k) is not None}}
+    if kind == "action_agreed":
+        state.actions[ident] = Action(ident, day, str(e["what"]), str(e["source"]), str(e["owner"]), _d(e["due"]),
+                                      e.get("remedy"), e.get("amount"), history=[entry])
+        return
+    action = state.actions.get(ident)
+    if action is None:
+        return
+    action.history.append(entry)
+    if kind == "action_completed":
+        action.completed, action.evidence = day, e.get("evidence")
+    else:
+        action.dropped, action.dropped_reason = day, e.get("reason")
+
+
+def learning_deadlines(state: CaseState, clock: Clock) -> list[Deadline]:
+    """What the council owes on a case's learning, open or closed: each action agreed (met
+    when completed; a dropped action owes nothing), and after an upheld or partially upheld
+    response with no action agreed since, "decide the learning" within the council's
+    ``learning.decide_within`` working days (GBFC 2006 5.6.2)."""
+    out = []
+    for a in state.actions.values():
+        if a.dropped is not None:
+            continue
+        label = a.source.replace("_", " ") + (f": {a.remedy.replace('_', ' ')}" if a.remedy else "")
+        out.append(Deadline(f"action {a.action_id} ({label}), owner {a.owner}: {a.what}", a.due,
+                            f"action agreed ({a.source})", f"agreed {a.agreed}", a.completed))
+    setting = (clock.settings.get("learning") or {}).get("decide_within") or {}
+    days = int(setting.get("days", 20))
+    since = _d(setting["from"]) if setting.get("from") else None
+    for stage in state.stages.values():
+        if stage.responded is None or stage.finding not in ("upheld", "partially_upheld"):
+            continue
+        if since is not None and stage.responded < since:
+            continue
+        agreed = [a.agreed for a in state.actions.values() if a.agreed >= stage.responded]
+        out.append(Deadline(f"decide the learning (stage {stage.number} {stage.finding.replace('_', ' ')})",
+                            clock.add(stage.responded, days), "learning.decide_within (local; GBFC 2006 5.6.2)",
+                            f"stage {stage.number} response {stage.responded}", min(agreed) if agreed else None,
+                            stage.number))
+    return sorted(out, key=lambda x: x.due)
 
 
 def maximum_response(stage: Stage, clock: Clock) -> date:

@@ -146,7 +146,13 @@ EVENT_REQUIRES: dict[str, tuple[str, ...]] = {
     "officer_decision": ("question", "answer", "reason", "by"),
     "lgsco_referral": ("referral_type",),
     "lgsco_decision": ("outcome",),
+    "action_agreed": ("action_id", "what", "source", "owner", "due"),
+    "action_completed": ("action_id", "evidence"),
+    "action_dropped": ("action_id", "reason"),
 }
+# Fields that belong to the action events only (refused on any other event).
+ACTION_FIELDS = ("action_id", "what", "source", "owner", "due", "remedy", "amount", "evidence")
+ActionId = Annotated[str, StringConstraints(pattern=REFERENCE_PATTERN)]
 
 
 class Event(_Input):
@@ -168,6 +174,15 @@ class Event(_Input):
     referral_type: Literal[vocab.LGSCO_REFERRAL_TYPES] | None = None  # type: ignore[valid-type]
     outcome: ShortText | None = None
     remedy_amount: Annotated[float, Field(ge=0)] | None = None
+    # action_agreed / action_completed / action_dropped
+    action_id: ActionId | None = None
+    what: ShortText | None = None
+    source: Literal[vocab.ACTION_SOURCES] | None = None  # type: ignore[valid-type]
+    owner: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    due: dt.date | None = None
+    remedy: Literal[vocab.REMEDIES] | None = None  # type: ignore[valid-type]
+    amount: Annotated[float, Field(ge=0)] | None = None
+    evidence: ShortText | None = None
 
 
 # ----------------------------------------------------------------------------- output

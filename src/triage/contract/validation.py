@@ -257,6 +257,46 @@ def parse_event(obj: Any, rules: RuleSet, *, today: date | None = None, source: 
             problems.append(Problem(f"actual_outcomes[{i}]", f"unknown outcome {label!r}{_label_hint(tax.actual_outcomes, label)}"))
     if event.outcome is not None and tax.lgsco_outcomes.get(event.outcome) is None:
         problems.append(Problem("outcome", f"unknown LGSCO outcome {event.outcome!r}{_label_hint(tax.lgsco_outcomes, event.outcome)}"))
+    problems += action_problems(event, rules)
     if problems:
         raise InputError(problems, source)
     return event
+
+
+def _norm(label: str) -> str:
+    return "".join(ch for ch in label.casefold() if ch.isalnum())
+
+
+def action_owners(rules: RuleSet) -> list[str]:
+    """Who may own an action: a team (the taxonomy's services) or a role (settings.yaml
+    ``learning.owners``); never a person, so the register and reports name no one."""
+    roles = [str(r) for r in ((rules.settings.get("learning") or {}).get("owners") or [])]
+    return list(dict.fromkeys(roles + rules.taxonomy.services.labels()))
+
+
+def action_problems(event: Event, rules: RuleSet) -> list[Problem]:
+    """The checks of an action event that need no case: which fields belong to which event,
+    the owner, the amount, and a due date that is not before the action was agreed."""
+    from .models import ACTION_FIELDS
+
+    own = {"action_agreed": ("action_id", "what", "source", "owner", "due", "remedy", "amount"),
+           "action_completed": ("action_id", "evidence"), "action_dropped": ("action_id",)}
+    allowed = own.get(event.event, ())
+    problems = [Problem(name, f"does not belong to a {event.event!r} event"
+                              + (f" (it takes: {', '.join(allowed)})" if allowed else
+                                 " (only the action events take it: action_agreed, action_completed, action_dropped)"))
+                for name in ACTION_FIELDS if name not in allowed and getattr(event, name) is not None]
+    if event.event != "action_agreed":
+        return problems
+    if event.owner is not None:
+        owners = action_owners(rules)
+        if _norm(event.owner) not in {_norm(o) for o in owners}:
+            problems.append(Problem("owner", f"{event.owner!r} is not a team or role{suggest(event.owner, owners)}; "
+                                             "an action is owned by a team (a service in rules/taxonomy.yaml) or a role "
+                                             "(learning.owners in rules/settings.yaml), never a person"))
+    if event.amount is not None and event.remedy != "payment":
+        problems.append(Problem("amount", "an amount goes with remedy 'payment'; give \"remedy\": \"payment\" or leave amount out"))
+    if event.due is not None and event.due < event.date:
+        problems.append(Problem("due", f"{event.due} is before the action was agreed ({event.date}); "
+                                       "an action is due on or after the date it was agreed"))
+    return problems

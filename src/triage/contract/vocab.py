@@ -76,8 +76,14 @@ FINDINGS = ("upheld", "partially_upheld", "not_upheld", "no_finding")
 EVENTS = (
     "acknowledged", "extended", "statement_agreed", "responded", "escalation_requested",
     "panel_held", "panel_report", "officer_decision", "withdrawn", "closed", "lgsco_referral",
-    "lgsco_decision",
+    "lgsco_decision", "action_agreed", "action_completed", "action_dropped",
 )
+
+# Actions on a case: what was agreed to put right or to learn, and what became of it
+# (GBFC 2006 5.6.2 "learning and service improvement"; LGSCO Complaint Handling Code s.8).
+ACTION_EVENTS = ("action_agreed", "action_completed", "action_dropped")
+ACTION_SOURCES = ("complaint_finding", "lgsco_remedy", "learning")
+REMEDIES = ("apology", "payment", "service_improvement", "review_others_affected", "other")
 
 LGSCO_REFERRAL_TYPES = ("education_non_social_care", "social_care", "not_known")
 

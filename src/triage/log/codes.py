@@ -1,7 +1,8 @@
 """The log's code tables: the coded fields of every decision and event, for counting.
 
-``decision_codes`` holds one row per decision (same ``seq``) and ``event_codes`` one row per
-event (keyed by reference, then ``seq``, so one reference's events sit together on disk).
+``decision_codes`` holds one row per decision (same ``seq``), ``event_codes`` one row per
+event (keyed by reference, then ``seq``, so one reference's events sit together on disk) and
+``action_codes`` one row per action event (the same keys).
 Each row is written by a trigger in the same transaction as the record it comes from, and,
 like every table in the log, is never changed or deleted. They hold codes, taxonomy labels,
 dates and the equality answers only: no names, contact details, summaries or other free
@@ -55,11 +56,41 @@ EVENT_CODES: dict[str, tuple[str, str]] = {
     "referral_type": ("", "json_extract({row}payload, '$.referral_type')"),
     "outcome": ("", "json_extract({row}payload, '$.outcome')"),
 }
+# The action events (action_agreed, action_completed, action_dropped): the learning register
+# and the report's "Learning and service improvement" count from these. ``improvement`` is
+# the text of an agreed service improvement (source learning, or an Ombudsman remedy of a
+# service improvement), which the annual report prints: the workflow refuses one that names
+# the complainant or the child or holds an email address or phone number. No other free
+# text (evidence, reasons, other actions' text) is copied here.
+ACTION_CODES: dict[str, tuple[str, str]] = {
+    "reference": ("TEXT NOT NULL", "{row}reference"),
+    "seq": ("INTEGER NOT NULL", "{row}seq"),
+    "event": ("TEXT", "{row}event"),
+    "date": ("TEXT", "{row}date"),
+    "action_id": ("", "json_extract({row}payload, '$.action_id')"),
+    "source": ("", "json_extract({row}payload, '$.source')"),
+    "owner": ("", "json_extract({row}payload, '$.owner')"),
+    "due": ("", "json_extract({row}payload, '$.due')"),
+    "remedy": ("", "json_extract({row}payload, '$.remedy')"),
+    "amount": ("", "json_extract({row}payload, '$.amount')"),
+    "improvement": ("", "CASE WHEN json_extract({row}payload, '$.source') = 'learning' "
+                        "OR json_extract({row}payload, '$.remedy') = 'service_improvement' "
+                        "THEN json_extract({row}payload, '$.what') END"),
+}
 # table: (the records it is read from, its columns, what follows the column list)
 TABLES: dict[str, tuple[str, dict[str, tuple[str, str]], str]] = {
     "decision_codes": ("decisions", DECISION_CODES, ")"),
     "event_codes": ("events", EVENT_CODES, ", PRIMARY KEY (reference, seq)) WITHOUT ROWID"),
+    "action_codes": ("events", ACTION_CODES, ", PRIMARY KEY (reference, seq)) WITHOUT ROWID"),
 }
+# Which records of the source a table holds (every one where absent).
+WHERE: dict[str, str] = {
+    "action_codes": "{row}event IN ('action_agreed', 'action_completed', 'action_dropped')",
+}
+
+
+def _where(table: str, row: str, word: str = "WHERE") -> str:
+    return f" {word} {WHERE[table].format(row=row)}" if table in WHERE else ""
 
 
 def _columns(columns: dict[str, tuple[str, str]], row: str) -> str:
@@ -75,20 +106,21 @@ def create(table: str) -> str:
 def backfill(table: str) -> str:
     """Fill ``table`` from every record already in the log."""
     source, columns, _ = TABLES[table]
-    return f"INSERT INTO {table} ({', '.join(columns)}) SELECT {_columns(columns, '')} FROM {source} ORDER BY seq"
+    return (f"INSERT INTO {table} ({', '.join(columns)}) SELECT {_columns(columns, '')} FROM {source}"
+            f"{_where(table, '')} ORDER BY seq")
 
 
 def trigger(table: str) -> str:
     """The trigger writing a row of ``table`` with each new record."""
     source, columns, _ = TABLES[table]
-    return (f"CREATE TRIGGER IF NOT EXISTS {table}_written AFTER INSERT ON {source} BEGIN "
+    return (f"CREATE TRIGGER IF NOT EXISTS {table}_written AFTER INSERT ON {source}{_where(table, 'NEW.', 'WHEN')} BEGIN "
             f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({_columns(columns, 'NEW.')}); END")
 
 
 def mismatches(table: str) -> str:
     """The seqs whose row in ``table`` is missing, extra or differs from its record."""
     source, columns, _ = TABLES[table]
-    derived = f"SELECT {_columns(columns, '')} FROM {source}"
+    derived = f"SELECT {_columns(columns, '')} FROM {source}{_where(table, '')}"
     stored = f"SELECT {', '.join(columns)} FROM {table}"
     return (f"SELECT seq FROM ({derived} EXCEPT {stored}) UNION "
             f"SELECT seq FROM ({stored} EXCEPT {derived}) ORDER BY seq")

@@ -84,6 +84,7 @@ def build(log: Any, rules: Any, year: str | FinancialYear = "2024-25", years: in
         "council": council.get("name"), "service": council.get("service"),
         "suppress_below": suppress_below, "notes": notes,
         "tables": [t.to_json(suppress_below) for t in tables],
+        "improvements": builder.improvements(),
     }
 
 
@@ -103,6 +104,7 @@ class _Builder:
             self.refs.add(r["t"], (r["fy"], r["a"], r["b"]), r["n"])
         for r in stage_rows:
             self.stages.add(r["t"], (r["fy"], r["a"], r["b"], r["c"], r["d"], r["e"]), r["n"])
+        self.actions = [dict(r) for r in log.query(sql.ACTIONS)]
         for r in log.query(sql.LGSCO, {"start": start, "end": end}):
             self.lgsco.add(r["event"], (r["fy"], r["a"]), r["n"])
             if r["event"] == "lgsco_referral":
@@ -128,6 +130,13 @@ class _Builder:
         from . import tables
 
         return tables.all_tables(self)
+
+    def improvements(self) -> list[dict[str, Any]]:
+        """The service improvements implemented in the report's year (GBFC 2006 5.6.2): the
+        text agreed, the service and where it came from; no reference, date or name."""
+        from .tables import improvements
+
+        return improvements(self)
 
     def table(self, id_: str, title: str, note: str | None = None) -> Table:
         return Table(id_, title, self.years, note)

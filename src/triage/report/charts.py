@@ -18,6 +18,30 @@ LABEL_CHARS, LINE_H = 26, 13  # a label wraps at 26 characters (LABEL_W at 11px)
 
 
 HIDDEN = "small numbers not shown"
+# Text on a coloured segment is black or white, whichever contrasts more (WCAG 2.2 1.4.3 asks
+# 4.5:1; every colour of the palette reaches it with one of the two); each segment has a dark
+# outline so that even the lightest colour stands out from the white page (1.4.11, 3:1).
+OUTLINE = "#1a1a1a"
+
+
+def _luminance(colour: str) -> float:
+    """Relative luminance of #rrggbb (WCAG 2.2)."""
+    def channel(c: int) -> float:
+        v = c / 255
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def contrast(a: str, b: str) -> float:
+    """The WCAG contrast ratio of two #rrggbb colours (1 to 21)."""
+    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def ink(fill: str) -> str:
+    """Black or white text for a segment of ``fill``, whichever contrasts more."""
+    return "#000000" if contrast(fill, "#000000") >= contrast(fill, "#ffffff") else "#ffffff"
 
 
 def _num(value: Any) -> int | None:
@@ -64,7 +88,7 @@ def stacked(title: str, rows: list[tuple[str, list[tuple[str, int | None]]]], *,
                 continue
             w = value * scale
             pct = round(100 * value / total) if total else 0
-            segments.append({"x": round(x, 1), "w": round(w, 1), "colour": colour[name],
+            segments.append({"x": round(x, 1), "w": round(w, 1), "colour": colour[name], "ink": ink(colour[name]),
                              "title": f"{label}: {name} {value}{unit} ({pct}%)",
                              "text": f"{pct}%" if share and w > 28 else ""})
             x += w
@@ -91,7 +115,7 @@ def stacked(title: str, rows: list[tuple[str, list[tuple[str, int | None]]]], *,
         lx += width
     height = ly + (22 if legend else 0)
     return {"title": title, "width": WIDTH, "height": height, "bar_h": BAR_H, "label_w": LABEL_W,
-            "line_h": LINE_H, "bars": bars, "legend": legend}
+            "line_h": LINE_H, "bars": bars, "legend": legend, "outline": OUTLINE}
 
 
 def charts(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -126,6 +150,26 @@ def charts(report: dict[str, Any]) -> list[dict[str, Any]]:
         # within the standard blue, up to the maximum orange, beyond it vermilion
         out.append(stacked(f"{name}: response times by year", rows, share=True,
                            palette=[PALETTE[0], PALETTE[1], PALETTE[5]]))
+    learning = tables.get("learning")
+    if learning:
+        # what became of the actions of the year, by where they came from; then the remedies
+        def cell(group: str, label: str) -> int | None:
+            row = next((r for r in learning["rows"] if r["group"] == group and r["label"] == label), None)
+            return _num(row["counts"].get(years[0])) if row else 0
+        groups = ["From complaint findings", "Ombudsman remedies", "Wider learning"]
+        rows = [(g, [("Implemented", cell(g, "Implemented")), ("Dropped", cell(g, "of which dropped")),
+                     ("Still open", cell(g, "of which still open"))]) for g in groups]
+        if any(v for _, parts in rows for _, v in parts):
+            out.append(stacked(f"Actions agreed {years[0]}: implemented or not, by source", rows, share=False,
+                               palette=[PALETTE[0], PALETTE[7], PALETTE[5]]))
+        g = "Ombudsman remedies due in the year"
+        remedies = [(y, [(name, _num(next(r for r in learning["rows"] if r["group"] == g and r["label"] == label)
+                                     ["counts"].get(y)))
+                         for name, label in (("On time", "Met on time"), ("Late", "Met late"),
+                                             ("Outstanding", "Outstanding"), ("Dropped", "Dropped"))]) for y in years]
+        if any(v for _, parts in remedies for _, v in parts):
+            out.append(stacked("Ombudsman remedies due by year: met on time, late or outstanding", remedies, share=True,
+                               palette=[PALETTE[0], PALETTE[1], PALETTE[5], PALETTE[7]]))
     for table, name in (("natures_social_care", "Social care"), ("natures_corporate", "Corporate")):
         counted = [(r["label"], _num(r["counts"].get(years[0]))) for r in tables[table]["rows"] if r["label"] != "Total"]
         top = sorted(((lab, v) for lab, v in counted if v and lab not in ("Blank Data", "Unknown")),

@@ -107,6 +107,7 @@ ROW_HEADINGS = {
     "outcomes": "Finding", "actual_outcomes": "Actual outcome", "lgsco": "Ombudsman referrals and decisions",
     "advocacy": "Advocacy", "equality_disability": "Disability", "equality_gender": "Gender",
     "equality_age": "Age band", "equality_ethnicity": "Ethnicity", "equality_sexual_orientation": "Sexual orientation",
+    "learning": "Actions and remedies",
 }
 
 

@@ -185,8 +185,23 @@ def to_markdown(report: dict[str, Any]) -> str:
         if table.get("note"):
             lines += ["", f"_{_md(table['note'])}_"]
         lines.append("")
+    lines += improvements_markdown(report)
     lines += ["## Notes", ""] + [f"- {_md(n)}" for n in report["notes"]] + [""]
     return "\n".join(lines)
+
+
+IMPROVEMENTS_TITLE = "Service improvements implemented"
+
+
+def improvements_markdown(report: dict[str, Any]) -> list[str]:
+    """The service improvements implemented in the year (GBFC 2006 5.6.2), as a table."""
+    rows = report.get("improvements") or []
+    lines = [f"## {IMPROVEMENTS_TITLE} in {report['year']}", ""]
+    if not rows:
+        return lines + ["None was recorded as implemented in the year.", ""]
+    lines += ["| Service | From | Improvement |", "|---|---|---|"]
+    lines += [f"| {_md(r['service'])} | {_md(r['source'])} | {_md(r['improvement'])} |" for r in rows]
+    return lines + [""]
 
 
 CSV_COLUMNS = ["table_id", "table", "row", "group", "label", "year", "count", "percent"]
@@ -203,6 +218,16 @@ def to_csv(table: dict[str, Any], years: list[str]) -> str:
             v = r["counts"].get(y)
             w.writerow([table["id"], table["title"], i, r["group"] or "", r["label"], y,
                         "" if v is None else v, r["percents"].get(y, "")])
+    return buf.getvalue()
+
+
+def improvements_csv(report: dict[str, Any]) -> str:
+    """The service improvements implemented in the report's year, one per row."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(["year", "service", "source", "improvement"])
+    for r in report.get("improvements") or []:
+        w.writerow([report["year"], r["service"], r["source"], r["improvement"]])
     return buf.getvalue()
 
 
@@ -257,6 +282,10 @@ def write(report: dict[str, Any], fmt: str, out: str | Path | None = None, rules
         for table in report["tables"]:
             path = directory / f"{table['id']}.csv"
             path.write_text(to_csv(table, report["years"]), encoding="utf-8", newline="")
+            paths.append(path)
+        if "improvements" in report:
+            path = directory / "improvements.csv"
+            path.write_text(improvements_csv(report), encoding="utf-8", newline="")
             paths.append(path)
         return paths
     text = {"json": to_json, "md": to_markdown}[fmt](report) if fmt != "html" else to_html(report, rules)

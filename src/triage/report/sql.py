@@ -303,3 +303,26 @@ FROM event_codes e
 WHERE event IN ('lgsco_referral', 'lgsco_decision') AND date BETWEEN :start AND :end
 GROUP BY event, fy, a
 """
+
+
+# Each action agreed (action_codes), with what became of it and the case's service (from its
+# latest decision) and received date (its first). Actions are few (a handful per upheld
+# complaint), so the tables group these rows in Python. ``improvement`` is the text of an
+# agreed service improvement, checked for names and contact details when it was recorded.
+ACTIONS = """
+SELECT a.reference, a.action_id, a.agreed, a.source, a.remedy, a.due, a.completed, a.dropped, a.improvement,
+       (SELECT d.service FROM decision_codes d WHERE d.reference = a.reference ORDER BY d.seq DESC LIMIT 1) AS service,
+       (SELECT d.received_date FROM decision_codes d WHERE d.reference = a.reference ORDER BY d.seq LIMIT 1) AS received
+FROM (
+  SELECT reference, action_id,
+         max(CASE WHEN event = 'action_agreed' THEN date END) AS agreed,
+         max(CASE WHEN event = 'action_agreed' THEN source END) AS source,
+         max(CASE WHEN event = 'action_agreed' THEN remedy END) AS remedy,
+         max(CASE WHEN event = 'action_agreed' THEN due END) AS due,
+         max(CASE WHEN event = 'action_agreed' THEN improvement END) AS improvement,
+         max(CASE WHEN event = 'action_completed' THEN date END) AS completed,
+         max(CASE WHEN event = 'action_dropped' THEN date END) AS dropped
+  FROM action_codes GROUP BY reference, action_id) a
+WHERE a.agreed IS NOT NULL
+ORDER BY a.agreed, a.action_id
+"""

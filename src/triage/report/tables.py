@@ -3,6 +3,7 @@ tables 1-20, seed 001 tables 1-3), from the grouped counts ``report._Builder`` c
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from .labels import (
@@ -68,7 +69,7 @@ def all_tables(b: Any) -> list[Table]:
                     YP_METHOD_ORDER),
             complainants(b),
             natures(b, "statutory"), natures(b, "corporate"), services(b, "statutory"), services(b, "corporate"),
-            outcomes(b), actual_outcomes(b), lgsco(b), advocacy(b),
+            outcomes(b), actual_outcomes(b), lgsco(b), learning(b), advocacy(b),
             *[equality(b, id_) for id_ in EQUALITY]]
 
 
@@ -329,3 +330,87 @@ def equality(b: Any, id_: str) -> Table:
     s = b.refs.series(id_, label=lambda k: equality_label(k[1], labels))
     t.total(None, "Total", [t.add(None, label, s.get(label, {})) for label in labels + [x for x in s if x not in labels]])
     return t
+
+
+ACTION_SOURCES = [("complaint_finding", "From complaint findings"), ("lgsco_remedy", "Ombudsman remedies"),
+                  ("learning", "Wider learning")]
+
+
+def _fy_of(day: Any) -> int | None:
+    if not day:
+        return None
+    text = str(day)
+    return int(text[:4]) - (text[5:7] < "04")
+
+
+def _action_year(b: Any, a: dict[str, Any]) -> int | None:
+    """The year an action counts in: its case's received year (received basis), else the
+    year it was agreed (resolved basis)."""
+    return _fy_of(a["received"] if b.basis == "received" else a["agreed"])
+
+
+def learning(b: Any) -> Table:
+    """GBFC 2006 5.6.2 "learning and service improvement": actions agreed, implemented and not
+    implemented, by source and by service; the Ombudsman's remedies due in each year and
+    whether each was met on time, late, or is outstanding."""
+    t = b.table("learning", "Learning and service improvement",
+                "Each action once: received basis, in the year its case was received; resolved basis, in the "
+                "year it was agreed. Implemented: completed; not implemented: dropped, or still open when the "
+                "report was made. Ombudsman remedies: in the year each was due, on either basis; outstanding: "
+                "not completed by the end of that year (or by today).")
+    counted = [(fy, a) for a in b.actions if (fy := _action_year(b, a)) is not None]
+
+    def rows(group: str, chosen: list[tuple[int, dict[str, Any]]]) -> None:
+        agreed: dict[int, int] = {}
+        done: dict[int, int] = {}
+        dropped: dict[int, int] = {}
+        still_open: dict[int, int] = {}
+        for fy, a in chosen:
+            agreed[fy] = agreed.get(fy, 0) + 1
+            bucket = done if a["completed"] else dropped if a["dropped"] else still_open
+            bucket[fy] = bucket.get(fy, 0) + 1
+        total = t.add(group, "Actions agreed", agreed)
+        implemented = t.add(group, "Implemented", done, agreed)
+        not_done = t.add(group, "Not implemented", _sum(dropped, still_open), agreed)
+        t.relate(total, [implemented, not_done])
+        t.relate(not_done, [t.add(group, "of which dropped", dropped, agreed),
+                            t.add(group, "of which still open", still_open, agreed)])
+
+    for code, group in ACTION_SOURCES:
+        rows(group, [(fy, a) for fy, a in counted if a["source"] == code])
+    services = sorted({label_in(b.tax.services, a["service"], "Service not recorded") for _, a in counted},
+                      key=lambda x: (x == "Service not recorded", x))
+    for service in services:
+        rows(service, [(fy, a) for fy, a in counted
+                       if label_in(b.tax.services, a["service"], "Service not recorded") == service])
+    rows("All actions", counted)
+    due: dict[str, dict[int, int]] = {k: {} for k in ("due", "on_time", "late", "outstanding", "dropped")}
+    today = date.today().isoformat()
+    for a in b.actions:
+        fy = _fy_of(a["due"])
+        if a["source"] != "lgsco_remedy" or fy is None:
+            continue
+        year_end = min(f"{fy + 1}-03-31", today)
+        kind = ("on_time" if a["completed"] and a["completed"] <= a["due"] else
+                "late" if a["completed"] and a["completed"] <= year_end else
+                "dropped" if a["dropped"] and a["dropped"] <= year_end else "outstanding")
+        for key in ("due", kind):
+            due[key][fy] = due[key].get(fy, 0) + 1
+    group = "Ombudsman remedies due in the year"
+    total = t.add(group, "Remedies due", due["due"])
+    t.relate(total, [t.add(group, "Met on time", due["on_time"], due["due"]),
+                     t.add(group, "Met late", due["late"], due["due"]),
+                     t.add(group, "Outstanding", due["outstanding"], due["due"]),
+                     t.add(group, "Dropped", due["dropped"], due["due"])])
+    return t
+
+
+def improvements(b: Any) -> list[dict[str, Any]]:
+    """The service improvements implemented in the report's year (completed then), oldest first."""
+    year = b.years[0]
+    first, last = year.first.isoformat(), year.last.isoformat()
+    sources = dict(ACTION_SOURCES)
+    return [{"service": label_in(b.tax.services, a["service"], "Service not recorded"),
+             "source": sources.get(a["source"], a["source"]), "improvement": a["improvement"]}
+            for a in sorted(b.actions, key=lambda a: (a["completed"] or "", a["action_id"]))
+            if a["improvement"] and a["completed"] and first <= a["completed"] <= last]

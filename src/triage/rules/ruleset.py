@@ -55,6 +55,9 @@ RULE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
 RULE_KEYS = ("id", "title", "citation", "when", "then", "note", "yields_to", "fallback")
 PHASE_KEYS = ("phase", "title", "when", "lists", "rules")
 SUPPORT_FILES = ("settings.yaml", "taxonomy.yaml", "questions.yaml", "flags.yaml", "council.yaml", "invariants.yaml")
+# Files kept in the rules folder for the reports, not rules: neither loaded as a phase nor
+# hashed (editing the Code self-assessment must not change what a decision was made with).
+REPORT_FILES = ("code-self-assessment.yaml",)
 
 
 @dataclass
@@ -139,7 +142,7 @@ def ruleset_hash(directory: Path, templates: Path | None = None) -> str:
     """sha256 over every rule, setting and taxonomy file and every letter template
     (scenarios excluded: they only test), so a decision and its letters can be reproduced."""
     digest = hashlib.sha256()
-    files = sorted(directory.glob("*.yaml"))
+    files = sorted(p for p in directory.glob("*.yaml") if p.name not in REPORT_FILES)
     if templates is not None and templates.is_dir():
         files += sorted(templates.glob("*.j2"))
     for path in files:
@@ -216,7 +219,7 @@ class _Loader_:
                 self.err(f"question {q!r} needs exactly: question, factors, presumption, citation",
                          file=str(self.dir / "questions.yaml"))
 
-        phase_files = [p for p in sorted(self.dir.glob("*.yaml")) if p.name not in SUPPORT_FILES]
+        phase_files = [p for p in sorted(self.dir.glob("*.yaml")) if p.name not in SUPPORT_FILES + REPORT_FILES]
         raw_phases = []
         lists: dict[str, list[Any]] = {}
         for path in phase_files:

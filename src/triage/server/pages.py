@@ -105,6 +105,8 @@ class Pages:
             Route("/cases/{reference}/override", self._page(self.override), methods=["POST"]),
             Route("/cases/{reference}/letters/{template}", self._page(self.letter), methods=["GET"]),
             Route("/due", self._page(self.due), methods=["GET"]),
+            Route("/actions", self._page(self.actions), methods=["GET"]),
+            Route("/actions.csv", self._page(self.actions_csv), methods=["GET"]),
             Route("/report", self._page(self.report), methods=["GET"]),
             Route("/report/printable", self._page(self.report_printable), methods=["GET"]),
             Route("/static/web.css", self.css, methods=["GET"]),
@@ -308,6 +310,46 @@ class Pages:
         return await self._render(request, "due.html", user, 422 if errors else 200, title="Due and overdue",
                                   section="/due", rows=rows, within=within, overdue=overdue, procedure=procedure,
                                   errors=errors, today=today.isoformat())
+
+    def _action_filters(self, request: Request) -> dict[str, Any]:
+        q = Query(request, ("status", "source", "service", "year"))
+        return {"status": q.choice("status", ("open", "overdue", "completed", "dropped")),
+                "source": q.choice("source", vocab.ACTION_SOURCES), "service": q.text("service"), "year": q.text("year")}
+
+    async def actions(self, request: Request, user: str) -> Response:
+        """The learning register, for the quarterly learning review."""
+        from triage.cases import actions as register
+
+        today = date.today()
+        filters: dict[str, Any] = {"status": None, "source": None, "service": None, "year": None}
+        errors: list[Problem] = []
+        rows = None
+        try:
+            filters = self._action_filters(request)
+            rows = await self.backend.read(lambda: register.register(self.backend.log(), self.backend.rules, today,
+                                                                     **filters))
+        except TriageError as exc:
+            errors = problems_of(exc)
+        csv_link = "/actions.csv" + ("?" + urlencode({k: v for k, v in filters.items() if v}) if any(filters.values())
+                                     else "")
+        return await self._render(request, "actions.html", user, 422 if errors else 200, title="Learning register",
+                                  section="/actions", rows=rows, errors=errors, today=today.isoformat(),
+                                  services=self.backend.rules.taxonomy.services.labels(), csv_link=csv_link,
+                                  filters=filters)
+
+    async def actions_csv(self, request: Request, user: str) -> Response:
+        """The learning register as CSV, with the page's filters."""
+        from triage.cases import actions as register
+
+        try:
+            filters = self._action_filters(request)
+            rows = await self.backend.read(lambda: register.register(self.backend.log(), self.backend.rules,
+                                                                     date.today(), **filters))
+        except TriageError as exc:
+            return await self._message(request, user, "The register could not be produced",
+                                       [str(p) for p in problems_of(exc)], status_of(exc))
+        return Response(register.to_csv(rows), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="learning-register.csv"'})
 
     async def report(self, request: Request, user: str) -> Response:
         from .api import report_module
