@@ -1014,10 +1014,13 @@ _DAY = st.dates(min_value=__import__("datetime").date(2022, 4, 1), max_value=__i
 @st.composite
 def _action(draw: Any) -> dict[str, Any]:
     agreed = draw(_DAY)
-    received = draw(st.dates(min_value=agreed.replace(year=agreed.year - 1), max_value=agreed))
-    due = draw(st.dates(min_value=agreed, max_value=agreed.replace(year=agreed.year + 1)))
+    from datetime import timedelta
+
+    year = timedelta(days=365)  # not .replace(year=...), which fails on 29 February
+    received = draw(st.dates(min_value=agreed - year, max_value=agreed))
+    due = draw(st.dates(min_value=agreed, max_value=agreed + year))
     fate = draw(st.sampled_from(["open", "completed", "dropped"]))
-    done = draw(st.dates(min_value=agreed, max_value=agreed.replace(year=agreed.year + 1))).isoformat()
+    done = draw(st.dates(min_value=agreed, max_value=agreed + year)).isoformat()
     return {"reference": "X", "action_id": "X", "agreed": agreed.isoformat(), "received": received.isoformat(),
             "source": draw(st.sampled_from(["complaint_finding", "lgsco_remedy", "learning"])),
             "remedy": None, "due": due.isoformat(), "improvement": None,
