@@ -61,9 +61,8 @@ def prepare(case: Any, rules: RuleSet, *, today: date | None = None) -> tuple[Re
 def decide(case: Any, *, rules: RuleSet | str | Path | None = None, now: datetime | None = None) -> Decision:
     """Validate and decide one representation without logging it (``decision_id`` is None)."""
     d = decider(rules)
-    rep, _ = prepare(case, d.rules)
-    assert rep.reference is not None
-    return d.decide(rep, rep.reference, now)
+    rep, raw = prepare(case, d.rules)
+    return d.decide(rep, raw["reference"], now)
 
 
 def assess(case: Any, *, db: DecisionLog | str | Path | None = None,
@@ -73,8 +72,7 @@ def assess(case: Any, *, db: DecisionLog | str | Path | None = None,
     ``db`` is a DecisionLog or a path (default: ``TRIAGE_DB`` or ./triage.db)."""
     d = decider(rules)
     rep, raw = prepare(case, d.rules)
-    assert rep.reference is not None
-    decision = d.decide(rep, rep.reference, now)
+    decision = d.decide(rep, raw["reference"], now)
     log = open_log(db)
     logged, added = log.append(decision.model_dump(mode="json"), raw)
     if not added:  # the same input was logged before: return that decision (idempotent)
@@ -153,8 +151,7 @@ class BatchResult:
     def to_json(self) -> dict[str, Any]:
         if self.decision is not None:
             return {"line": self.line, "ok": True, "decision": self.decision.model_dump(mode="json")}
-        assert self.error is not None
-        return {"line": self.line, "ok": False, "errors": error_json(self.error)}
+        return {"line": self.line, "ok": False, "errors": error_json(self.error or TriageError("no result"))}
 
 
 def assess_batch(lines: Iterable[bytes | str], *, db: DecisionLog | str | Path | None = None,

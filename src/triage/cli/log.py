@@ -24,7 +24,7 @@ def log() -> None:
               "compliment", "call_back_request", "information_request", "lgsco_enquiry", "member_enquiry",
               "professional_complaint", "hscp", "ad_hoc"]), help="Representation type.")
 @click.option("--latest", is_flag=True, help="Only the latest decision on each reference.")
-@click.option("--limit", type=click.IntRange(min=1), help="At most this many decisions.")
+@click.option("--limit", type=click.IntRange(min=1, max=2**31), help="At most this many decisions.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (decisions with their inputs).")
 @click.pass_obj
 def log_list(obj: Context, since: str | None, until: str | None, procedure: str | None,

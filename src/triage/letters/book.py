@@ -164,10 +164,14 @@ class LetterBook:
             layout = html_env.get_template("_layout.html.j2")
             html = layout.render({**context, "title": info.title, "body": Markup(_html_body(escaped))})
         except UndefinedError as exc:
-            raise LetterError(f"uses a field the case does not have: {getattr(exc, 'message', exc)}",
+            what = str(getattr(exc, "message", exc)).replace("'dict object' has no attribute ", "")
+            raise LetterError(f"does not apply to this case: it uses {what}, which this case or its decision "
+                              "does not have (draft the letters the decision lists: triage letters REF)",
                               template=info.path.name, line=_line_of(exc)) from None
         except TemplateError as exc:
             raise LetterError(str(exc), template=info.path.name, line=getattr(exc, "lineno", None)) from None
+        except (TypeError, ValueError) as exc:  # a filter given a value of the wrong kind
+            raise LetterError(f"could not be drafted for this case: {exc}", template=info.path.name) from None
         return Draft(template_id, info.title, info.audience, info.hash, text.strip() + "\n", html)
 
     def write(self, draft: Draft, out_dir: Path, reference: str, *, docx: bool = True) -> list[Path]:

@@ -10,7 +10,11 @@ from typing import Any
 
 
 def long_date(value: Any) -> str:
-    """'Friday 28 March 2025' - how deadlines are written in letters."""
+    """'Friday 28 March 2025' - how deadlines are written in letters. An undefined value (a
+    deadline this decision does not have) raises Jinja's UndefinedError, naming it."""
+    fail = getattr(value, "_fail_with_undefined_error", None)
+    if fail is not None:  # a jinja2 Undefined: format() would raise a bare TypeError
+        fail()
     if isinstance(value, str):
         value = date.fromisoformat(value[:10])
     if isinstance(value, datetime):

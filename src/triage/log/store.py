@@ -288,7 +288,7 @@ class DecisionLog:
         try:
             seq = int(ident.removeprefix("d-"))
             return self._row(self.db.table("decisions").get(seq))
-        except (ValueError, sqlite_utils.db.NotFoundError):
+        except (ValueError, OverflowError, sqlite_utils.db.NotFoundError):
             raise NotFoundError(f"no decision {ident!r} in {self.path}") from None
 
     @staticmethod
