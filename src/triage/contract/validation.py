@@ -231,6 +231,8 @@ def _problem(err: Any, nulls: frozenset[str] | set[str] = frozenset()) -> Proble
         return Problem(path, f"expected text, got {json.dumps(value)}")
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return Problem(path, f"expected an object {{...}}, got {json.dumps(value)[:40]}")
+    if kind == "value_error":  # our own checks (control characters): their message as written
+        return Problem(path, str(err.get("ctx", {}).get("error", err["msg"])))
     if kind == "list_type":
         return Problem(path, f"expected a list [...], got {json.dumps(value)[:40]}")
     return Problem(path, err["msg"])
