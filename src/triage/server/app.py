@@ -36,7 +36,10 @@ from .backend import Backend
 from .http import errors_body
 from .pages import Pages
 
-SESSION_HOURS = 8
+# The cookie outlives a session (which ends on the server after pages.SESSION_HOURS, or at
+# sign-out) so that the browser remembers the names it signed in as: those sign in even while
+# a name is locked by someone else's wrong guesses.
+COOKIE_DAYS = 90
 KEY_CACHE_SECONDS = 5.0  # a revoked key stops working within this time
 SECRET_ENV = "TRIAGE_SECRET_KEY"
 
@@ -171,7 +174,7 @@ def create_app(db: str | Path | None = None, rules: RuleSet | str | Path | None 
             backend.close()
 
     session = Middleware(SessionMiddleware, secret_key=_session_secret(secret_key), session_cookie="triage_session",
-                         max_age=SESSION_HOURS * 3600, same_site="lax", https_only=https_only)
+                         max_age=COOKIE_DAYS * 24 * 3600, same_site="lax", https_only=https_only)
     routes: list[Any] = [
         Route("/healthz", health, methods=["GET"]),
         Mount("/v1", routes=api.routes(), middleware=[Middleware(ApiKeyAuth, backend=backend)]),
