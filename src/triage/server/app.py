@@ -22,7 +22,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -135,6 +135,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
                         f"Go to the decision log</a></p></main></body></html>", exc.status_code)
 
 
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    """The client went away, or was cut off by the body deadline (``runner.BODY_TIMEOUT``),
+    before its request arrived: nothing was done; the answer goes nowhere."""
+    return Response(status_code=408)
+
+
 async def _server_error(request: Request, exc: Exception) -> Response:
     """An unexpected failure (a bug): a plain 500 in the caller's format; the traceback goes to
     the server's log, never to the client."""
@@ -181,6 +187,7 @@ def create_app(db: str | Path | None = None, rules: RuleSet | str | Path | None 
         Mount("", routes=pages.routes(), middleware=[session]),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)],
-                    exception_handlers={HTTPException: _http_error, Exception: _server_error}, lifespan=lifespan)
+                    exception_handlers={HTTPException: _http_error, ClientDisconnect: _client_gone,
+                                        Exception: _server_error}, lifespan=lifespan)
     app.state.backend = backend
     return app
