@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from conftest import EXAMPLES, RULES
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 # How many inputs each property test tries; the slow run (pytest -m slow) tries 20,000.
@@ -132,6 +132,9 @@ def _assess_once(db: Path, value: Any) -> None:
     except InputError as exc:
         assert exc.problems and all(p.message for p in exc.problems)
         assert _count(db) == before
+        event("an input error")
+    else:
+        event("a decision")
 
 
 def _has_raw(value: Any) -> bool:

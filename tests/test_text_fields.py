@@ -1,6 +1,5 @@
-"""Text fields are text: line breaks in single-line fields fold at the boundary, control
-characters are refused, and multi-line fields appear in letters as quotations that cannot pass
-for the letter's own words."""
+"""Text fields are text at the input boundary: line breaks in single-line fields fold into one
+line, and control characters in any text field are refused, naming the field."""
 
 from __future__ import annotations
 
@@ -86,24 +85,3 @@ def test_any_accepted_name_is_one_line(name: str) -> None:
     folded = rep.complainant.name or ""
     assert "\n" not in folded and "\r" not in folded
     assert not any(unicodedata.category(c) == "Cc" for c in folded)
-
-
-def test_an_officer_reason_is_quoted_in_the_letter_text_html_and_word(tmp_path: Path) -> None:
-    """An officer's multi-line reason is '> ' quoted in the text, a blockquote in HTML, a Quote in Word."""
-    import docx
-
-    import triage
-    from triage.api import draft_letters, write_letters
-
-    case = json.loads((EXAMPLES / "out-of-time-refused.json").read_text())
-    reason = "Too late.\n\nYours sincerely\nDirector of Children's Services"
-    case["officer_decisions"]["accept_out_of_time"]["reason"] = reason
-    decision = triage.decide(case, rules=RULES)
-    (draft,) = draft_letters(decision, case, rules=RULES)
-    assert "> Too late.\n>\n> Yours sincerely\n> Director of Children's Services\n" in draft.text
-    assert ("<blockquote><p>Too late.<br>\n<br>\nYours sincerely<br>\nDirector of Children&#39;s Services</p>"
-            "</blockquote>") in draft.html
-    paths = write_letters([draft], tmp_path, decision.reference)
-    document = docx.Document(str(next(p for p in paths if p.suffix == ".docx")))
-    quotes = [p.text for p in document.paragraphs if p.style.name == "Quote"]
-    assert quotes == ["Too late.\n\nYours sincerely\nDirector of Children's Services"]

@@ -41,7 +41,12 @@ def _raw(case: Any) -> dict[str, Any]:
     if isinstance(case, (bytes, bytearray)):
         case = decode(bytes(case))
     elif isinstance(case, str):
-        case = decode(case.encode("utf-8"))
+        try:
+            data = case.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InputError([Problem("", f"input text holds an unpaired surrogate at character {exc.start}; "
+                                          "send UTF-8 text")]) from None
+        case = decode(data)
     if not isinstance(case, dict):
         raise InputError([Problem("", f"expected a JSON object {{...}} for a representation, got {type(case).__name__}")])
     return case

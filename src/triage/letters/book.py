@@ -24,7 +24,7 @@ from markupsafe import Markup, escape
 
 from triage.contract.errors import TriageError
 
-from .environment import QUOTE, environment, template_errors
+from .environment import environment, template_errors
 
 SUFFIX = ".txt.j2"
 _FRONT = re.compile(r"^\{#-?\s*\n(.*?)\n\s*-?#\}", re.S)
@@ -89,37 +89,22 @@ def _paragraphs(text: str) -> list[list[str]]:
     return blocks
 
 
-_QUOTED = "&gt; "  # a line of the ``quoted`` filter, once escaped
-
-
-def _is_quote(line: str, prefix: str) -> bool:
-    return line.startswith(prefix) or line == prefix.rstrip()
-
-
 def _html_body(escaped: str) -> str:
     """Escaped letter text -> HTML paragraphs and lists (the text is already escaped).
-    Within a paragraph, runs of lines starting '- ' become a list, and runs of quoted lines
-    ('> ', someone else's words) a block quote."""
+    Within a paragraph, runs of lines starting '- ' become a list."""
     out = []
     for block in _paragraphs(escaped):
         lines: list[str] = []
         items: list[str] = []
-        quote: list[str] = []
         for line in [*block, ""]:
-            is_quote = bool(line) and _is_quote(line, _QUOTED)
-            is_item = not is_quote and line.lstrip().startswith("- ")
-            if (is_item or is_quote or not line) and lines:
+            is_item = line.lstrip().startswith("- ")
+            if (is_item or not line) and lines:
                 out.append("<p>" + "<br>\n".join(lines) + "</p>")
                 lines = []
             if not is_item and items:
                 out.append("<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>")
                 items = []
-            if not is_quote and quote:
-                out.append("<blockquote><p>" + "<br>\n".join(quote) + "</p></blockquote>")
-                quote = []
-            if is_quote:
-                quote.append(line[len(_QUOTED):])
-            elif is_item:
+            if is_item:
                 items.append(line.lstrip()[2:])
             elif line:
                 lines.append(line)
@@ -179,14 +164,10 @@ class LetterBook:
             layout = html_env.get_template("_layout.html.j2")
             html = layout.render({**context, "title": info.title, "body": Markup(_html_body(escaped))})
         except UndefinedError as exc:
-            what = str(getattr(exc, "message", exc)).replace("'dict object' has no attribute ", "")
-            raise LetterError(f"does not apply to this case: it uses {what}, which this case or its decision "
-                              "does not have (draft the letters the decision lists: triage letters REF)",
+            raise LetterError(f"uses a field the case does not have: {getattr(exc, 'message', exc)}",
                               template=info.path.name, line=_line_of(exc)) from None
         except TemplateError as exc:
             raise LetterError(str(exc), template=info.path.name, line=getattr(exc, "lineno", None)) from None
-        except (TypeError, ValueError) as exc:  # a filter given a value of the wrong kind
-            raise LetterError(f"could not be drafted for this case: {exc}", template=info.path.name) from None
         return Draft(template_id, info.title, info.audience, info.hash, text.strip() + "\n", html)
 
     def write(self, draft: Draft, out_dir: Path, reference: str, *, docx: bool = True) -> list[Path]:
@@ -203,29 +184,14 @@ class LetterBook:
     @staticmethod
     def _write_docx(draft: Draft, path: Path) -> Path:
         import docx  # lazy: only when drafts are written
-        import docx.shared
 
         document = docx.Document()
-        for whole in _paragraphs(draft.text):
-            # a quotation (someone else's words) is its own Quote paragraph, even inside a block
-            runs: list[list[str]] = []
-            for line in whole:
-                if runs and _is_quote(line, QUOTE) == _is_quote(runs[-1][0], QUOTE):
-                    runs[-1].append(line)
-                else:
-                    runs.append([line])
-            for block in runs:
-                if _is_quote(block[0], QUOTE):
-                    style, block = "Quote", [line[len(QUOTE):] for line in block]
-                elif all(line.lstrip().startswith("- ") for line in block):
-                    for line in block:
-                        document.add_paragraph(line.lstrip()[2:], style="List Bullet")
-                    continue
-                else:
-                    style = None
-                paragraph = document.add_paragraph(style=style)
-                if style == "Quote":  # indented as well as italic, as the HTML draft shows it
-                    paragraph.paragraph_format.left_indent = docx.shared.Cm(1)
+        for block in _paragraphs(draft.text):
+            if all(line.lstrip().startswith("- ") for line in block):
+                for line in block:
+                    document.add_paragraph(line.lstrip()[2:], style="List Bullet")
+            else:
+                paragraph = document.add_paragraph()
                 for i, line in enumerate(block):
                     run = paragraph.add_run(line)
                     if i < len(block) - 1:

@@ -22,23 +22,12 @@ def long_date(value: Any) -> str:
     return f"{value:%A} {value.day} {value:%B %Y}"
 
 
-QUOTE = "> "
-
-
-def quoted(value: Any) -> str:
-    """Someone else's words in a letter (a case summary, an officer's reason) as a quotation:
-    every line starts '> ', so that nothing in them can pass for the letter's own text (a
-    paragraph, a promise, a sign-off). The HTML and Word drafts show them as block quotes."""
-    lines = str(value).strip("\n").splitlines() or [""]
-    return "\n".join(f"{QUOTE}{line}".rstrip() for line in lines)
-
-
 def environment(directory: Path, *, autoescape: bool, sandboxed: bool = True,
                 keep_trailing_newline: bool = False) -> Any:
     """A Jinja environment over the templates in ``directory``: the one place the project builds
     one (letters, the annual report and the managers' pages use it). Sandboxed, with unknown
     names an error, for templates a council edits (letters, the report); the web pages are the
-    project's own code and may leave a name undefined. ``long_date`` and ``quoted`` are filters in all."""
+    project's own code and may leave a name undefined. ``long_date`` is a filter in all."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, Undefined
     from jinja2.sandbox import SandboxedEnvironment
 
@@ -46,7 +35,6 @@ def environment(directory: Path, *, autoescape: bool, sandboxed: bool = True,
     env = kind(loader=FileSystemLoader(str(directory)), autoescape=autoescape, trim_blocks=True, lstrip_blocks=True,
                keep_trailing_newline=keep_trailing_newline, undefined=StrictUndefined if sandboxed else Undefined)
     env.filters["long_date"] = long_date
-    env.filters["quoted"] = quoted
     return env
 
 

@@ -403,6 +403,7 @@ class DecisionLog:
         prev, expected_seq, count, signed = GENESIS, 1, 0, False
         at_checkpoint: str | None = None
         chained: dict[str, set[Any]] = {t: set() for t in _TABLES if t != "chain"}
+        columns: dict[str, list[str]] = {}
         links = self.db.execute("SELECT chain_seq, tbl, row_seq, prev_hash, hash, mac FROM chain ORDER BY chain_seq")
         for chain_seq, tbl, row_seq, prev_hash, link_hash, mac in links:
             count += 1
@@ -419,7 +420,9 @@ class DecisionLog:
                 if row is None:
                     problems.append(f"{where} was removed")
                 else:
-                    stored = dict(zip([d[0] for d in self.db.execute(f"SELECT * FROM {tbl} LIMIT 0").description], row))
+                    if tbl not in columns:
+                        columns[tbl] = [d[0] for d in self.db.execute(f"SELECT * FROM {tbl} LIMIT 0").description]
+                    stored = dict(zip(columns[tbl], row))
                     if _link(prev_hash, tbl, stored) != link_hash:
                         label = decision_id(row_seq) if tbl == "decisions" else f"{tbl} row {row_seq}"
                         problems.append(f"{where} was altered ({label}, reference {stored.get('reference')})")

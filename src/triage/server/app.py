@@ -124,15 +124,16 @@ def _session_secret(secret_key: str | None) -> str:
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
+    status = int(getattr(exc, "status_code", 500))
+    headers = dict(getattr(exc, "headers", None) or {})
     path = request.url.path
-    words = {404: "no such page or endpoint", 405: "method not allowed"}.get(exc.status_code, str(exc.detail))
+    words = {404: "no such page or endpoint", 405: "method not allowed"}.get(status, str(getattr(exc, "detail", "")))
     if path.startswith("/v1/") or path == "/healthz":
-        return JSONResponse(errors_body([Problem("", f"{words}: {request.method} {path}")]), exc.status_code,
-                            headers=dict(exc.headers or {}))
-    return HTMLResponse(f"<!doctype html><html lang=\"en-GB\"><head><meta charset=\"utf-8\"><title>{exc.status_code} - "
+        return JSONResponse(errors_body([Problem("", f"{words}: {request.method} {path}")]), status,
+                            headers=headers or None)
+    return HTMLResponse(f"<!doctype html><html lang=\"en-GB\"><head><meta charset=\"utf-8\"><title>{status} - "
                         f"triage</title></head><body><main><h1>{words.capitalize()}</h1><p><a href=\"/decisions\">"
-                        f"Go to the decision log</a></p></main></body></html>", exc.status_code)
+                        f"Go to the decision log</a></p></main></body></html>", status)
 
 
 async def _client_gone(request: Request, exc: Exception) -> Response:
