@@ -249,6 +249,23 @@ def test_http_gets_never_fail_on_their_parameters(http: Any, path: str, text: st
     assert r.status_code == 200 or 400 <= r.status_code < 500, r.text
 
 
+@settings(max_examples=max(20, EXAMPLES_PER_TEST // 4), deadline=None, suppress_health_check=list(HealthCheck))
+@given(value=inputs)
+def test_the_cli_gives_a_decision_or_exit_2(run: Any, db: Path, tmp_path: Path, value: Any) -> None:
+    """`triage assess FILE` on arbitrary or mutated input exits 0, or 2 with one error line per problem
+    and nothing logged; never a traceback."""
+    from conftest import log_rows
+
+    path = tmp_path / "case.json"
+    path.write_bytes(dumps(value).encode("utf-8", "surrogatepass"))
+    before = log_rows(db)
+    r = run("assess", str(path), "--json")
+    assert r.code in (0, 2), r.err
+    assert "Traceback" not in r.err
+    if r.code == 2:
+        assert r.err.startswith("error: ") and log_rows(db) == before
+
+
 @pytest.mark.parametrize("text,message", [
     ("9" * 5000, "input: a number of 5,000 digits is too large: whole numbers may have at most 18 digits"),
     ("[" * 5000 + "]" * 5000, "input is nested too deep: objects and lists may nest at most 16 levels"),
