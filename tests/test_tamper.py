@@ -272,3 +272,18 @@ def test_a_backup_taken_while_writers_write_verifies_and_restores(run: Any, db: 
     assert _verify(run, restored, "--against", str(tmp_path / "b.json"))[0] == 0
     assert _verify(run, restored, "--against", str(tmp_path / "now.json"))[0] == 1
     assert run(f"--db={db}", "log", "backup", str(tmp_path / "b.db"), use_db=False).code == 2  # never overwrites
+
+
+def test_writers_starting_at_once_agree_on_one_key(tmp_path: Path) -> None:
+    """Eight processes that each need the key of a new install all end up with the same one."""
+    import subprocess
+    import sys
+
+    key = tmp_path / "k" / "log.key"
+    code = "from triage.log import signing; print(signing.load_key(create=True).id)"
+    env = {**os.environ, "TRIAGE_LOG_KEY_FILE": str(key)}
+    procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True)
+             for _ in range(8)]
+    ids = {p.communicate(timeout=60)[0].strip() for p in procs}
+    assert len(ids) == 1 and all(p.returncode == 0 for p in procs)
+    assert [p.name for p in key.parent.iterdir()] == ["log.key"]  # no temporary file left

@@ -79,7 +79,12 @@ def load_key(*, create: bool = False) -> LogKey | None:
     try:
         info = path.stat()
     except FileNotFoundError:
-        return create_key(path) if create else None
+        if not create:
+            return None
+        try:
+            return create_key(path)
+        except UsageError:  # another writer created it a moment ago: use theirs
+            return load_key()
     except OSError as exc:
         raise StoreError(f"cannot read the log key {path}: {exc.strerror}") from None
     if not stat.S_ISREG(info.st_mode):
@@ -96,18 +101,29 @@ def load_key(*, create: bool = False) -> LogKey | None:
 
 
 def create_key(path: Path | None = None) -> LogKey:
-    """Write a new random key to ``path`` (default: ``key_path()``), mode 600; never overwrites."""
+    """Write a new random key to ``path`` (default: ``key_path()``), mode 600; never overwrites.
+
+    The key is written to a private temporary file and then linked into place, so a process
+    that finds the file finds it whole (writers starting at once on a new install agree on
+    one key: see ``load_key``)."""
     path = path or key_path()
+    secret = secrets.token_bytes(32)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(secret.hex() + "\n")
+        os.link(tmp, path)
     except FileExistsError:
         raise UsageError(f"{path} exists already; a key is never overwritten (it signs the log so far)") from None
     except OSError as exc:
         raise StoreError(f"cannot create the log key {path}: {exc.strerror}") from None
-    secret = secrets.token_bytes(32)
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(secret.hex() + "\n")
+    finally:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
     return LogKey(secret, str(path))
 
 
