@@ -84,6 +84,11 @@ def register(cli: click.Group) -> None:
         live = [k for k in tables.keys() if not k.revoked_at]
         click.echo(f"triage: serving http://{host}:{port} (log {backend.db_path}; {len(live)} API keys, "
                    f"{len(tables.users())} users)", err=True)
+        from triage.log import signing
+        key = signing.load_key(create=True)  # a key the service cannot read or create fails here, not per request
+        if key is not None:
+            click.echo(f"triage: new records are signed with log key {key.id} ({key.source}); "
+                       "every writer of this log needs the same key", err=True)
         if not live:
             click.echo("warning: no API key yet: the eForm API refuses every request (triage keys add NAME)", err=True)
         if not tables.users():
