@@ -17,6 +17,8 @@ import pytest
 
 # Tests keep triage's caches (bank holidays, validated rulesets) out of the user's home.
 os.environ.setdefault("TRIAGE_CACHE", tempfile.mkdtemp(prefix="triage-test-cache-"))
+# ... and the key that signs test logs out of ~/.config (created on the first write).
+os.environ.setdefault("TRIAGE_LOG_KEY_FILE", str(Path(tempfile.mkdtemp(prefix="triage-test-key-")) / "log.key"))
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "rules"

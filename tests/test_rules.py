@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -137,17 +138,28 @@ def test_next_working_day_setting(rules_copy: Path, case: dict[str, Any]) -> Non
     assert str(triage.decide(case, rules=rules_copy).deadlines["respond_by"]) == "2025-03-31"
 
 
-def test_validated_ruleset_is_cached_and_any_edit_invalidates_it(rules_copy: Path, tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    """A loaded ruleset is cached between runs; editing any rule file makes a new one."""
+def test_no_ruleset_is_cached_between_runs_and_a_planted_pickle_is_never_read(
+        rules_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loading rules writes no cache file and reads none: a pickle planted where the cache was kept
+    does not run; an edit to a rule file is seen at once."""
+    import pickle
+
     from triage.rules import ruleset as module
 
-    monkeypatch.setenv("TRIAGE_CACHE", str(tmp_path / "cache"))
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    monkeypatch.setenv("TRIAGE_CACHE", str(cache))
+
+    class Boom:
+        def __reduce__(self) -> Any:
+            return (os.system, (f"touch {tmp_path / 'pwned'}",))
+
+    (cache / "ruleset-planted.pickle").write_bytes(pickle.dumps(Boom()))
     first = module._load_cached(rules_copy)
-    assert len(list((tmp_path / "cache").glob("ruleset-*.pickle"))) == 1
-    again = module._load_cached(rules_copy)
-    assert again.hash == first.hash and [r.id for r in again.rules] == [r.id for r in first.rules]
+    assert [p.name for p in cache.iterdir()] == ["ruleset-planted.pickle"]
+    assert not (tmp_path / "pwned").exists()
     _edit(rules_copy / "30-who.yaml", "complainant.relationship: foster_carer}", "complainant.relationship: fostercarer}")
     from triage.contract.errors import RuleErrors
     with pytest.raises(RuleErrors, match="fostercarer"):
         module._load_cached(rules_copy)
+    assert first.rules

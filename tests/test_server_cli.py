@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -147,6 +148,22 @@ def test_serve_starts_uvicorn_on_the_log(triage: Any, tmp_path: Path, monkeypatc
     assert started["app"].state.backend.db_path == tmp_path / "log.db"
     assert f"triage: serving http://127.0.0.1:8123 (log {tmp_path / 'log.db'}; 0 API keys, 0 users)" in r.err
     assert "warning: no API key yet" in r.err and "warning: no users yet" in r.err
+    assert f"({os.environ['TRIAGE_LOG_KEY_FILE']}); every writer of this log needs the same key" in r.err
+
+
+def test_serve_refuses_to_start_with_a_key_others_can_read(triage: Any, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A log key file with mode 644 stops `triage serve` at start-up (exit 1), naming the fix."""
+    from triage.server import runner
+
+    key = tmp_path / "open.key"
+    key.write_text("ab" * 32 + "\n")
+    key.chmod(0o644)
+    monkeypatch.setenv("TRIAGE_LOG_KEY_FILE", str(key))
+    monkeypatch.setattr(runner, "run", lambda *a, **k: pytest.fail("the server started"))
+    r = triage("serve", "--port", "8123")
+    assert r.code == 1
+    assert str(r.exception) == f"the log key {key} can be read by others (mode 644); run: chmod 600 {key}"
 
 
 def test_register_adds_exactly_three_commands() -> None:

@@ -41,7 +41,12 @@ def _raw(case: Any) -> dict[str, Any]:
     if isinstance(case, (bytes, bytearray)):
         case = decode(bytes(case))
     elif isinstance(case, str):
-        case = decode(case.encode("utf-8"))
+        try:
+            data = case.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InputError([Problem("", f"input text holds an unpaired surrogate at character {exc.start}; "
+                                          "send UTF-8 text")]) from None
+        case = decode(data)
     if not isinstance(case, dict):
         raise InputError([Problem("", f"expected a JSON object {{...}} for a representation, got {type(case).__name__}")])
     return case
@@ -61,9 +66,8 @@ def prepare(case: Any, rules: RuleSet, *, today: date | None = None) -> tuple[Re
 def decide(case: Any, *, rules: RuleSet | str | Path | None = None, now: datetime | None = None) -> Decision:
     """Validate and decide one representation without logging it (``decision_id`` is None)."""
     d = decider(rules)
-    rep, _ = prepare(case, d.rules)
-    assert rep.reference is not None
-    return d.decide(rep, rep.reference, now)
+    rep, raw = prepare(case, d.rules)
+    return d.decide(rep, raw["reference"], now)
 
 
 def assess(case: Any, *, db: DecisionLog | str | Path | None = None,
@@ -73,8 +77,7 @@ def assess(case: Any, *, db: DecisionLog | str | Path | None = None,
     ``db`` is a DecisionLog or a path (default: ``TRIAGE_DB`` or ./triage.db)."""
     d = decider(rules)
     rep, raw = prepare(case, d.rules)
-    assert rep.reference is not None
-    decision = d.decide(rep, rep.reference, now)
+    decision = d.decide(rep, raw["reference"], now)
     log = open_log(db)
     logged, added = log.append(decision.model_dump(mode="json"), raw)
     if not added:  # the same input was logged before: return that decision (idempotent)
@@ -158,8 +161,7 @@ class BatchResult:
         """The result as a JSON-ready dict: {"line": 1, "ok": true, "decision": {...}}."""
         if self.decision is not None:
             return {"line": self.line, "ok": True, "decision": self.decision.model_dump(mode="json")}
-        assert self.error is not None
-        return {"line": self.line, "ok": False, "errors": error_json(self.error)}
+        return {"line": self.line, "ok": False, "errors": error_json(self.error or TriageError("no result"))}
 
     def to_json(self) -> str:
         """The result as one line of JSON text, as `triage assess --batch` prints it."""

@@ -87,7 +87,8 @@ def _check_order(event: Event, state: CaseState, rules: RuleSet) -> None:
     if cur is None:
         raise _refuse("event", "this complaint has no open stage")
     if kind == "escalation_requested":
-        assert event.to_stage is not None
+        if event.to_stage is None:
+            raise _refuse("to_stage", "required for an escalation_requested event (2 or 3)")
         if event.to_stage != cur.number + 1:
             raise _refuse("to_stage", f"the complaint is at stage {cur.number}; it can only move to stage {cur.number + 1}")
         if cur.responded is None:
@@ -217,7 +218,8 @@ def _reassess(event: Event, state: CaseState, rules: RuleSet, log: DecisionLog) 
                                     event.question: {"answer": event.answer, "reason": event.reason, "by": event.by}}
     else:  # escalation_requested
         cur = state.current
-        assert cur is not None and event.to_stage is not None
+        if cur is None or event.to_stage is None:
+            raise _refuse("to_stage", "this complaint has no open stage to escalate from")
         raw["received_date"] = event.date.isoformat()
         raw["escalation"] = {"original_reference": state.reference, "to_stage": event.to_stage,
                              **({"previous_response_date": cur.responded.isoformat()} if cur.responded else {})}
@@ -276,8 +278,7 @@ class EventResult:
         """The result as a JSON-ready dict: {"line": 1, "ok": true, "added": true, ...}."""
         if self.recorded is not None:
             return {"line": self.line, **self.recorded.to_dict()}
-        assert self.error is not None
-        return {"line": self.line, "ok": False, "errors": error_json(self.error)}
+        return {"line": self.line, "ok": False, "errors": error_json(self.error or TriageError("no result"))}
 
     def to_json(self) -> str:
         """The result as one line of JSON text, as `triage record --batch` prints it."""

@@ -17,10 +17,15 @@ def _today(value: str | None) -> Any:
     from datetime import date
     if value is None:
         return date.today()
+    from triage.contract.validation import day_problem
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise UsageError(f"--today: {value!r} is not a date; write YYYY-MM-DD") from None
+    problem = day_problem(day, "--today")
+    if problem is not None:
+        raise UsageError(str(problem))
+    return day
 
 
 EVENT_OPTIONS = [

@@ -25,7 +25,7 @@ def log() -> None:
               "compliment", "call_back_request", "information_request", "lgsco_enquiry", "member_enquiry",
               "professional_complaint", "hscp", "ad_hoc"]), help="Representation type.")
 @click.option("--latest", is_flag=True, help="Only the latest decision on each reference.")
-@click.option("--limit", type=click.IntRange(min=1), default=LIST_LIMIT, show_default=True,
+@click.option("--limit", type=click.IntRange(min=1, max=2**31), default=LIST_LIMIT, show_default=True,
               help="At most this many decisions (the newest, or with --oldest-first the oldest).")
 @click.option("--all", "show_all", is_flag=True, help="Every matching decision (no limit).")
 @click.option("--oldest-first", is_flag=True, help="Oldest first, in log order (for scripts).")
@@ -57,14 +57,25 @@ def log_list(obj: Context, since: str | None, until: str | None, procedure: str 
 
 
 @log.command("verify")
+@click.option("--against", metavar="CHECKPOINT", help="A checkpoint from `triage log head`: also find records cut "
+              "off the end, or an older copy put in the log's place.")
 @json_option("whether the chain is intact, the records checked and the problems found")
 @click.pass_obj
-def log_verify(obj: Context, as_json: bool) -> None:
-    """Check the log's hash chain: report the first record altered or removed."""
+def log_verify(obj: Context, against: str | None, as_json: bool) -> None:
+    """Check the log's hash chain and signatures: report the first record altered, removed or forged."""
+    from pathlib import Path
+
+    from triage.log import signing
     store = obj.log()
-    problems = store.verify()
+    checkpoint = None
+    if against is not None:
+        key = signing.load_key()
+        if key is None:
+            raise UsageError(f"--against: there is no log key at {signing.key_path()} to check the checkpoint with")
+        checkpoint = signing.read_checkpoint(Path(against).read_text(encoding="utf-8", errors="replace"), key, against)
+    problems = store.verify(against=checkpoint)
     if as_json:
-        records = next(store.db.query("SELECT count(*) AS n FROM chain"))["n"]
+        records, _ = store.head()
         echo_json({"ok": not problems, "records": records, "problems": problems})
         if problems:
             raise SystemExit(1)
@@ -73,8 +84,50 @@ def log_verify(obj: Context, as_json: bool) -> None:
         for p in problems:
             click.echo(f"TAMPERED: {p}", err=True)
         raise SystemExit(1)
-    records = next(store.db.query("SELECT count(*) AS n FROM chain"))["n"]
-    click.echo(f"OK: {records} records, hash chain intact ({store.path})")
+    records, _ = store.head()
+    seen = f"; it holds the {checkpoint['records']} records of the checkpoint of {checkpoint['at']}" if checkpoint else ""
+    click.echo(f"OK: {records} records, hash chain and signatures intact{seen} ({store.path})")
+
+
+@log.command("head")
+@click.option("--out", metavar="FILE", help="Write the checkpoint to FILE (default: standard output).")
+@click.pass_obj
+def log_head(obj: Context, out: str | None) -> None:
+    """Print a signed checkpoint (records and head hash) to keep elsewhere or publish."""
+    import json
+    text = json.dumps(obj.log().checkpoint(), indent=2) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        from pathlib import Path
+        Path(out).write_text(text, encoding="utf-8")
+        click.echo(f"checkpoint written to {out}", err=True)
+
+
+@log.command("keygen")
+@click.option("--file", "path", metavar="FILE", help="Where to write the key (default: $TRIAGE_LOG_KEY_FILE, "
+              "else ~/.config/triage/log.key).")
+def log_keygen(path: str | None) -> None:
+    """Create the key that signs the log (mode 600; an existing key is never overwritten)."""
+    from pathlib import Path
+
+    from triage.log import signing
+    key = signing.create_key(Path(path) if path else None)
+    click.echo(f"log key {key.id} written to {key.source}; keep a copy apart from the log and its backups")
+
+
+@log.command("backup")
+@click.argument("dest")
+@click.option("--checkpoint", metavar="FILE", help="Also write the backup's signed checkpoint to FILE.")
+@click.pass_obj
+def log_backup(obj: Context, dest: str, checkpoint: str | None) -> None:
+    """Copy the log to DEST while it is in use (SQLite online backup), then verify the copy."""
+    import json
+    made = obj.log().backup(dest)
+    if checkpoint:
+        from pathlib import Path
+        Path(checkpoint).write_text(json.dumps(made, indent=2) + "\n", encoding="utf-8")
+    click.echo(f"backed up {made['records']} records to {dest}; the copy verifies (head {made['head']})")
 
 
 @log.command("overrides")

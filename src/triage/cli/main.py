@@ -6,6 +6,7 @@ any other `triage` error exits 1; a traceback is always a bug.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 
@@ -38,10 +39,19 @@ for _commands in (assess, log, cases, actions, rules, report, serve):
     _commands.register(cli)
 
 
+# A file the command was pointed at cannot be used: the user's to fix (exit 2).
+_PATH_ERRORS = {errno.ENOENT, errno.EISDIR, errno.ENOTDIR, errno.ENAMETOOLONG, errno.EACCES, errno.EPERM, errno.EROFS,
+                errno.EEXIST, errno.ELOOP}
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and translate errors (exit 2 for bad input, 1 otherwise)."""
+    args = sys.argv[1:] if argv is None else argv
+    if any("\x00" in arg for arg in args):
+        click.echo("error: an argument contains a NUL character; remove it", err=True)
+        sys.exit(2)
     try:
-        cli.main(args=argv, prog_name="triage", standalone_mode=False)
+        cli.main(args=args, prog_name="triage", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(1)
@@ -58,3 +68,7 @@ def main(argv: list[str] | None = None) -> None:
         raise
     except BrokenPipeError:
         sys.exit(0)
+    except OSError as exc:  # a path given on the command line that cannot be read or written
+        where = f" {exc.filename!s:.200}" if exc.filename else ""
+        click.echo(f"error: cannot use{where}: {exc.strerror or exc}; give another path", err=True)
+        sys.exit(2 if exc.errno in _PATH_ERRORS else 1)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from triage.contract.errors import UsageError
+
 from .common import Context, echo_json, json_option
 
 
@@ -66,7 +68,12 @@ def rules_test(obj: Context, directory: str | None, verbose: bool, as_json: bool
     from triage.api import decider
     from triage.rules.scenarios import load_scenarios, run_scenario, uncovered_rules
     ruleset = obj.rules()
-    scenarios = load_scenarios(Path(directory) if directory else ruleset.directory / "scenarios")
+    where = Path(directory) if directory else ruleset.directory / "scenarios"
+    if not where.is_dir():
+        raise UsageError(f"--dir: {directory or where} is not a directory of scenario files (*.yaml)")
+    scenarios = load_scenarios(where)
+    if not scenarios:
+        raise UsageError(f"--dir: {where} holds no scenario files (*.yaml)")
     d = decider(ruleset)
     outcomes = [run_scenario(d, sc) for sc in scenarios]
     failed = [o for o in outcomes if not o.passed]

@@ -108,6 +108,11 @@ def register(cli: click.Group) -> None:
         live = [k for k in tables.keys() if not k.revoked_at]
         click.echo(f"triage: serving http://{host}:{port} (log {backend.db_path}; {len(live)} API keys, "
                    f"{len(tables.users())} users)", err=True)
+        from triage.log import signing
+        key = signing.load_key(create=True)  # a key the service cannot read or create fails here, not per request
+        if key is not None:
+            click.echo(f"triage: new records are signed with log key {key.id} ({key.source}); "
+                       "every writer of this log needs the same key", err=True)
         if not live:
             click.echo("warning: no API key yet: the eForm API refuses every request (triage keys add NAME)", err=True)
         if not tables.users():
@@ -210,6 +215,28 @@ def register(cli: click.Group) -> None:
             click.echo("No users.")
         for u in rows:
             click.echo(f"{u.name:32} added {u.created_at}  password set {u.updated_at}")
+
+    @users.command("unlock")
+    @click.argument("name")
+    @_DB
+    def users_unlock(name: str, db: str | None) -> None:
+        """Lift the lock that failed sign-ins put on a name (recorded as an unlock)."""
+        tables = _tables(db)
+        if tables.user(name) is None:
+            raise UsageError(f"no user named {name!r} (see `triage users list`)")
+        tables.record_signin(name, "administrator", "unlocked")
+        click.echo(f"unlocked: {name} (failed sign-ins before now no longer count)")
+
+    @users.command("signins")
+    @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+    @_DB
+    def users_signins(limit: int, db: str | None) -> None:
+        """The latest sign-in attempts, newest first: time, name, client address, outcome."""
+        rows = _tables(db).signins(limit)
+        if not rows:
+            click.echo("No sign-in attempts.")
+        for at, who, address, outcome in rows:
+            click.echo(f"{at}  {outcome:26} {address:16} {who}")
 
     @users.command("remove")
     @click.argument("name")

@@ -14,6 +14,7 @@ adds tens of milliseconds to the CLI's cold start.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 from bisect import bisect_left, bisect_right
@@ -21,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from pathlib import Path
 
-__all__ = ["WorkingCalendar"]
+__all__ = ["WorkingCalendar", "calendar_identity"]
 
 _SATURDAY = 5
 
@@ -36,17 +37,26 @@ def cache_dir() -> Path | None:
 
 
 def _cache_file() -> Path | None:
-    """Where computed bank holidays are kept between runs, keyed by the package version.
+    """Where computed bank holidays are kept between runs, named by ``calendar_identity``.
 
     Importing ``holidays`` and building a year costs about 100 ms, most of a cold
-    `triage assess`; the table it gives is fixed for a given package version, so it is kept
-    in ``$TRIAGE_CACHE`` or ``$XDG_CACHE_HOME/triage`` (default ``~/.cache/triage``).
-    ``TRIAGE_CACHE=off`` disables the cache."""
+    `triage assess`; the table it gives is fixed for a given package version and calendar
+    code, so it is kept in ``$TRIAGE_CACHE`` or ``$XDG_CACHE_HOME/triage`` (default
+    ``~/.cache/triage``). ``TRIAGE_CACHE=off`` disables the cache."""
     base = cache_dir()
-    package_version = _holidays_version()
-    if base is None or package_version is None:  # no cache, or no safe cache key
+    if base is None or _holidays_version() is None:  # no cache, or no safe cache key
         return None
-    return base / f"bank-holidays-{package_version}.json"
+    key = hashlib.sha256(calendar_identity().encode()).hexdigest()[:16]
+    return base / f"bank-holidays-{key}.json"
+
+
+@functools.cache
+def calendar_identity() -> str:
+    """What the bank-holiday table is a function of: the ``holidays`` package's version and
+    this module's code. The ruleset hash a decision records includes it, so a decision names
+    the calendar that dated it."""
+    code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+    return f"holidays {_holidays_version() or 'absent'}; calendar {code}"
 
 
 @functools.cache
@@ -70,16 +80,39 @@ def _holidays_version() -> str | None:
     return f"{stat.st_size}-{int(stat.st_mtime)}"
 
 
+def _digest(table: dict[str, dict[str, str]]) -> str:
+    return hashlib.sha256(json.dumps(table, sort_keys=True).encode()).hexdigest()
+
+
+def _trusted(path: Path) -> bool:
+    """A cache file this user wrote and no one else can change (a file planted by another
+    user, or one others can write, is ignored)."""
+    try:
+        info = path.stat()
+    except OSError:
+        return False
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        return False
+    return not info.st_mode & 0o022
+
+
 @functools.cache
 def _cached_table() -> dict[str, dict[str, str]]:
+    """The cached years, when the file is trusted, made by this calendar and whole; else none
+    (the years are then computed again and the file rewritten)."""
     path = _cache_file()
-    if path is None or not path.exists():
+    if path is None or not path.exists() or not _trusted(path):
         return {}
     try:
-        table = json.loads(path.read_text(encoding="utf-8"))
-        return table if isinstance(table, dict) else {}
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+    if not isinstance(data, dict) or data.get("source") != calendar_identity():
+        return {}
+    table = data.get("table")
+    if not isinstance(table, dict) or data.get("digest") != _digest(table):
+        return {}
+    return table
 
 
 def _store(key: str, days: dict[date, str]) -> None:
@@ -91,7 +124,9 @@ def _store(key: str, days: dict[date, str]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(table, sort_keys=True), encoding="utf-8")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump({"source": calendar_identity(), "digest": _digest(table), "table": table}, f, sort_keys=True)
         os.replace(tmp, path)  # atomic: concurrent processes never see half a file
     except OSError:
         pass  # a read-only home: compute each time

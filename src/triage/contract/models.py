@@ -10,14 +10,49 @@ import datetime as dt
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+import re
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from triage.contract import vocab
 
 REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+# Line breaks of every kind (CR, LF, VT, FF, NEL, the Unicode line and paragraph separators)
+# and tabs; any other control character (NUL, ESC, DEL, ...) has no place in a letter or a
+# terminal and is refused.
+_BREAKS = re.compile("[\r\n\t\v\f\x85\u2028\u2029]+")
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
+
+
+def _no_control(value: str) -> str:
+    found = _CONTROL.search(value)
+    if found:
+        raise ValueError(f"contains the control character U+{ord(found.group()):04X}; remove it")
+    return value
+
+
+def one_line(value: str) -> str:
+    """A single-line field (a name, an email, a label): line breaks and tabs fold into one space,
+    so that a name cannot put paragraphs of its own into a letter."""
+    _no_control(value)
+    return " ".join(value.split()) if _BREAKS.search(value) else value
+
+
+def address_lines(value: str) -> str:
+    """An address: its lines fold into one, separated by commas."""
+    return ", ".join(p.strip() for p in _BREAKS.split(_no_control(value)) if p.strip())
+
+
+def multi_line(value: str) -> str:
+    """A multi-line field (a summary, a reason): line breaks kept, other control characters refused."""
+    return _no_control(value.replace("\v", "\n").replace("\f", "\n").replace("\x85", "\n")
+                       .replace("\u2028", "\n").replace("\u2029", "\n"))
+
+
 Reference = Annotated[str, StringConstraints(pattern=REFERENCE_PATTERN)]
-Text = Annotated[str, StringConstraints(max_length=200_000)]
-ShortText = Annotated[str, StringConstraints(max_length=2_000)]
+Text = Annotated[str, StringConstraints(max_length=200_000), AfterValidator(multi_line)]
+ShortText = Annotated[str, StringConstraints(max_length=2_000), AfterValidator(one_line)]
+Address = Annotated[str, StringConstraints(max_length=2_000), AfterValidator(address_lines)]
 
 
 class _Input(BaseModel):
@@ -27,7 +62,7 @@ class _Input(BaseModel):
 class Contact(_Input):
     email: ShortText | None = None
     phone: ShortText | None = None
-    address: ShortText | None = None
+    address: Address | None = None
     reference: ShortText | None = None  # the complainant's own reference ("Your reference" in letters)
 
 
@@ -117,8 +152,8 @@ class OfficerDecision(_Input):
     """An officer's recorded answer to a question only judgement can settle."""
 
     answer: bool
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=5_000)]
-    by: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=5_000), AfterValidator(multi_line)]
+    by: Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(one_line)]
 
 
 class Representation(_Input):

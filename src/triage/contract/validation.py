@@ -26,8 +26,40 @@ T = TypeVar("T")
 MAX_INPUT_BYTES = 1_000_000  # one representation; a batch is read line by line
 
 
+# The days the clock counts in: a date outside them is a typo, and counting working days to
+# it would compute centuries of bank holidays.
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+MAX_DEPTH = 16  # a representation nests 3 deep; anything far deeper is not one
+MAX_INT_DIGITS = 18  # every whole number in the input (a stage, an amount) fits in 64 bits
+
+
+class _Refused(Exception):
+    """A number or constant that JSON allows but the input may not hold."""
+
+
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise _Refused(f"a number of {len(text.lstrip('-')):,} digits is too large: whole numbers "
+                       f"may have at most {MAX_INT_DIGITS} digits")
+    return int(text)
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise _Refused(f"the number {text[:20]}{'...' if len(text) > 20 else ''} is too large")
+    return value
+
+
+def _parse_constant(text: str) -> Any:
+    raise _Refused(f"{text} is not a JSON number; write a finite number or null")
+
+
 def decode(data: bytes, source: str = "input") -> Any:
-    """Bytes -> JSON value, with errors an officer can act on."""
+    """Bytes -> JSON value, with errors an officer can act on.
+
+    Whatever the bytes, the only error this raises is InputError: too large, not UTF-8, not
+    JSON, nested too deep, a number too large, a text with a lone surrogate."""
     if len(data) > MAX_INPUT_BYTES:
         raise InputError([Problem("", f"{source} is too large: one representation may be at most "
                                       f"{MAX_INPUT_BYTES:,} bytes (attach documents elsewhere, not in the JSON)")])
@@ -39,10 +71,60 @@ def decode(data: bytes, source: str = "input") -> Any:
     if not text.strip():
         raise InputError([Problem("", f"{source} is empty; expected a JSON object (see `triage schema`)")])
     try:
-        return json.loads(text)
+        value = json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant)
     except json.JSONDecodeError as exc:
         raise InputError([Problem("", f"{source} is not valid JSON: {exc.msg} at line {exc.lineno}, "
                                       f"column {exc.colno}")]) from None
+    except _Refused as exc:
+        raise InputError([Problem("", f"{source}: {exc}")]) from None
+    except RecursionError:
+        raise InputError([Problem("", f"{source} is nested too deep: objects and lists may nest at most "
+                                      f"{MAX_DEPTH} levels")]) from None
+    check_json(value, source)
+    return value
+
+
+def check_json(value: Any, source: str = "input") -> None:
+    """Refuse a value that is not plain JSON within the limits (depth, number size, text that
+    is Unicode), naming where; without recursion, so that no input can exhaust the stack.
+
+    ``decode`` calls it on what it parsed; the library calls it on dicts given directly."""
+    problems: list[Problem] = []
+    stack: list[tuple[Any, str, int]] = [(value, "", 0)]
+    while stack and len(problems) < 10:
+        item, path, depth = stack.pop()
+        where = path or source
+        if isinstance(item, (dict, list)):
+            if depth >= MAX_DEPTH:
+                problems.append(Problem(path, f"nested too deep: objects and lists may nest at most {MAX_DEPTH} levels"))
+                continue
+            if isinstance(item, dict):
+                for key, sub in item.items():
+                    if not isinstance(key, str):
+                        problems.append(Problem(path, f"object key {key!r} is not text"))
+                        continue
+                    stack.append((sub, f"{path}.{key}" if path else key, depth + 1))
+            else:
+                stack.extend((sub, f"{path}[{i}]", depth + 1) for i, sub in enumerate(item))
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                problems.append(Problem(path, "text contains an unpaired surrogate (\\ud800-\\udfff); "
+                                              "send it as UTF-8 text"))
+        elif isinstance(item, bool) or item is None:
+            continue
+        elif isinstance(item, int):
+            if item.bit_length() > 63:
+                problems.append(Problem(path, f"the number is too large: whole numbers may have at most "
+                                              f"{MAX_INT_DIGITS} digits"))
+        elif isinstance(item, float):
+            if item != item or item in (float("inf"), float("-inf")):
+                problems.append(Problem(path, "not a finite number"))
+        else:
+            problems.append(Problem(path, f"{type(item).__name__} is not a JSON value ({where})"))
+    if problems:
+        raise InputError(problems)
 
 
 def json_lines(lines: Iterable[bytes | str], handle: Callable[[Any], T]) -> Iterator[tuple[int, T | None, TriageError | None]]:
@@ -57,6 +139,9 @@ def json_lines(lines: Iterable[bytes | str], handle: Callable[[Any], T]) -> Iter
             result = handle(decode(data, f"line {number}"))
         except TriageError as exc:
             yield number, None, exc
+        except Exception as exc:  # noqa: BLE001 - a bug on one line must not cost the lines after it
+            yield number, None, TriageError(f"line {number} could not be processed ({type(exc).__name__}: "
+                                            f"{str(exc)[:200]}); this is a bug in triage, please report it")
         else:
             yield number, result, None
 
@@ -170,13 +255,33 @@ def _problem(err: Any, nulls: frozenset[str] | set[str] = frozenset()) -> Proble
         return Problem(path, f"expected text, got {json.dumps(value)}")
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return Problem(path, f"expected an object {{...}}, got {json.dumps(value)[:40]}")
+    if kind == "value_error":  # our own checks (control characters): their message as written
+        return Problem(path, str(err.get("ctx", {}).get("error", err["msg"])))
     if kind == "list_type":
         return Problem(path, f"expected a list [...], got {json.dumps(value)[:40]}")
     return Problem(path, err["msg"])
 
 
+def day_problem(value: date | None, field: str) -> Problem | None:
+    """A Problem when ``value`` lies outside the days the clock counts in, else None."""
+    if value is None or EARLIEST_DAY <= value <= LATEST_DAY:
+        return None
+    return Problem(field, f"{value} is out of range; dates run from {EARLIEST_DAY} to {LATEST_DAY}")
+
+
 def _taxonomy_and_dates(rep: Representation, rules: RuleSet, today: date | None) -> list[Problem]:
     problems: list[Problem] = []
+    for field, value in (("received_date", rep.received_date), ("about.grounds_arose", rep.about.grounds_arose),
+                         ("about.became_aware", rep.about.became_aware),
+                         ("complainant.date_of_birth", rep.complainant.date_of_birth),
+                         ("child.date_of_birth", rep.child.date_of_birth),
+                         ("escalation.previous_response_date",
+                          rep.escalation.previous_response_date if rep.escalation else None)):
+        problem = day_problem(value, field)
+        if problem is not None:
+            problems.append(problem)
+    if problems:
+        return problems
     tax = rules.taxonomy
     if rep.about.service is not None and tax.services.get(rep.about.service) is None:
         problems.append(Problem("about.service", f"unknown service {rep.about.service!r}"
@@ -215,6 +320,7 @@ def parse_representation(obj: Any, rules: RuleSet, *, today: date | None = None,
     listing every problem. ``today`` rejects received dates in the future."""
     if not isinstance(obj, dict):
         raise InputError([Problem("", f"expected a JSON object {{...}} for a representation, got {type(obj).__name__}")], source)
+    check_json(obj)
     obj, nulls = without_nulls(obj)
     try:
         rep = Representation.model_validate_json(json.dumps(obj, default=str), strict=True)
@@ -226,7 +332,7 @@ def parse_representation(obj: Any, rules: RuleSet, *, today: date | None = None,
     return rep
 
 
-__all__ = ["decode", "parse_representation", "MAX_INPUT_BYTES", "vocab"]
+__all__ = ["decode", "check_json", "parse_representation", "MAX_INPUT_BYTES", "MAX_DEPTH", "day_problem", "vocab"]
 
 
 def parse_event(obj: Any, rules: RuleSet, *, today: date | None = None, source: str | None = None) -> Event:
@@ -235,6 +341,7 @@ def parse_event(obj: Any, rules: RuleSet, *, today: date | None = None, source: 
 
     if not isinstance(obj, dict):
         raise InputError([Problem("", f"expected a JSON object {{...}} for an event, got {type(obj).__name__}")], source)
+    check_json(obj)
     obj, nulls = without_nulls(obj, Event)
     try:
         event = Event.model_validate_json(json.dumps(obj, default=str), strict=True)
@@ -249,6 +356,9 @@ def parse_event(obj: Any, rules: RuleSet, *, today: date | None = None, source: 
         raise InputError(problems, source) from None
     problems = [Problem(name, f"required for a {event.event!r} event")
                 for name in EVENT_REQUIRES.get(event.event, ()) if getattr(event, name) is None]
+    out_of_range = day_problem(event.date, "date")
+    if out_of_range is not None:
+        problems.append(out_of_range)
     if today is not None and event.date > today:
         problems.append(Problem("date", f"{event.date} is in the future (today is {today})"))
     tax = rules.taxonomy

@@ -9,9 +9,11 @@ tables ``decision_codes`` and ``event_codes`` (each record's coded fields, writt
 trigger with the record; see ``codes``), which the annual report counts from.
 
 Nothing is lost: rows are never updated or deleted (triggers refuse it); every row is
-entered in ``chain`` with a sha256 over its content and the previous entry's hash, so
-``verify`` finds the first record altered or removed even by someone who bypasses the
-triggers. Writes use WAL, ``BEGIN IMMEDIATE`` and one transaction per record (a killed
+entered in ``chain`` with a sha256 over its content and the previous entry's hash, and an
+HMAC of that hash under a key kept outside the log (``signing``), so ``verify`` finds the
+first record altered, removed, renumbered or forged even by someone who can write the file
+(but not read the key); a signed checkpoint (``checkpoint``) kept elsewhere also catches a
+log cut short or replaced by an older copy. Writes use WAL, ``BEGIN IMMEDIATE`` and one transaction per record (a killed
 process leaves each record wholly in or out) and a 30 s busy timeout so concurrent writers
 wait rather than fail. ``synchronous=NORMAL`` keeps every commit across a killed process;
 after a power cut the last few commits may be lost (SQLite WAL semantics).
@@ -35,9 +37,9 @@ from typing import Any
 
 import sqlite_utils
 
-from triage.contract.errors import NotFoundError, StoreError
+from triage.contract.errors import NotFoundError, StoreError, UsageError
 
-from . import codes
+from . import codes, signing
 
 DEFAULT_DB = "triage.db"
 GENESIS = "sha256:" + "0" * 64
@@ -61,7 +63,7 @@ _TABLES: dict[str, dict[str, Any]] = {
         "title": str, "audience": str, "files": str, "drafted_at": str,
         "signed_by": str, "signed_by_title": str,
     },
-    "chain": {"chain_seq": int, "tbl": str, "row_seq": int, "prev_hash": str, "hash": str},
+    "chain": {"chain_seq": int, "tbl": str, "row_seq": int, "prev_hash": str, "hash": str, "mac": str},
 }
 # Columns added after logs were first written: a row that leaves them empty (every row written
 # before they existed) is chained without them, so the hashes of older rows still verify.
@@ -121,6 +123,7 @@ class DecisionLog:
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path else default_db_path()
+        self._key: signing.LogKey | None = None
         try:
             if self.path.parent and not self.path.parent.exists():
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -139,6 +142,10 @@ class DecisionLog:
     def _ensure_schema(self) -> None:
         if set(_TABLES) | set(codes.TABLES) <= set(self.db.table_names()):
             self._add_later_columns()
+            if "mac" not in {c[1] for c in self.db.execute("PRAGMA table_info(chain)").fetchall()}:
+                with self._transaction():  # a log made before signing: later records are signed
+                    if "mac" not in {c[1] for c in self.db.execute("PRAGMA table_info(chain)").fetchall()}:
+                        self.db.execute("ALTER TABLE chain ADD COLUMN mac TEXT")
             return
         with self._transaction():
             for name, columns in _TABLES.items():
@@ -194,11 +201,20 @@ class DecisionLog:
                                  values)
         seq = int(cursor.lastrowid or 0)
         stored = {"seq": seq, **dict(zip(columns, values))}
-        head = self.db.execute("SELECT hash FROM chain ORDER BY chain_seq DESC LIMIT 1").fetchone()
-        prev = head[0] if head else GENESIS
-        self.db.execute("INSERT INTO chain (tbl, row_seq, prev_hash, hash) VALUES (?, ?, ?, ?)",
-                        [table, seq, prev, _link(prev, table, stored)])
+        head = self.db.execute("SELECT chain_seq, hash FROM chain ORDER BY chain_seq DESC LIMIT 1").fetchone()
+        chain_seq, prev = (int(head[0]) + 1, head[1]) if head else (1, GENESIS)
+        link = _link(prev, table, stored)
+        self.db.execute("INSERT INTO chain (chain_seq, tbl, row_seq, prev_hash, hash, mac) VALUES (?, ?, ?, ?, ?, ?)",
+                        [chain_seq, table, seq, prev, link, self._signing_key().sign(signing.link_text(chain_seq, link))])
         return seq
+
+    def _signing_key(self) -> signing.LogKey:
+        """The key that signs new records (created on the first write when there is none)."""
+        if self._key is None:
+            self._key = signing.load_key(create=True)
+        if self._key is None:  # load_key(create=True) returns a key or raises; kept for the type checker
+            raise StoreError(f"no log key at {signing.key_path()}")
+        return self._key
 
     def _write(self, what: str, fn: Any) -> Any:
         try:
@@ -309,7 +325,7 @@ class DecisionLog:
         try:
             seq = int(ident.removeprefix("d-"))
             return self._row(self.db.table("decisions").get(seq))
-        except (ValueError, sqlite_utils.db.NotFoundError):
+        except (ValueError, OverflowError, sqlite_utils.db.NotFoundError):
             raise NotFoundError(f"no decision {ident!r} in {self.path}") from None
 
     @staticmethod
@@ -372,27 +388,84 @@ class DecisionLog:
     def count(self) -> int:
         return self.db.table("decisions").count
 
-    def verify(self) -> list[str]:
-        """Check the hash chain; return problems, the first altered or removed record first."""
+    def head(self) -> tuple[int, str]:
+        """How many records the chain holds, and the hash of the last (GENESIS when empty)."""
+        row = self.db.execute("SELECT count(*), (SELECT hash FROM chain ORDER BY chain_seq DESC LIMIT 1) "
+                              "FROM chain").fetchone()
+        return int(row[0]), row[1] or GENESIS
+
+    def checkpoint(self) -> dict[str, Any]:
+        """A signed checkpoint of the log as it is now (records and head hash), to be kept
+        elsewhere; refused when the log does not verify (it would bless a tampered log)."""
+        problems = self.verify()
+        if problems:
+            raise StoreError(f"the log does not verify, so no checkpoint is signed: {problems[0]}")
+        key = signing.load_key()
+        if key is None:
+            raise StoreError(f"no log key at {signing.key_path()}; the log has never been written with one")
+        records, head = self.head()
+        return signing.checkpoint(key, records, head, _now())
+
+    def verify(self, against: dict[str, Any] | None = None) -> list[str]:
+        """Check the hash chain and its signatures (and, given a checkpoint, that the log still
+        holds what it held then); return problems, the first altered or removed record first.
+
+        Never raises for what it finds in the file: a damaged file or chain is a problem
+        reported, not a crash. Raises StoreError only when there is no key to check with."""
+        try:
+            return self._verify(against)
+        except sqlite3.DatabaseError as exc:
+            return [f"the log file is damaged and cannot be read to the end ({exc}); restore it from a backup "
+                    "and check the backup with `triage log verify --against` your last checkpoint"]
+
+    def _verify(self, against: dict[str, Any] | None) -> list[str]:
+        key = signing.load_key()
         problems: list[str] = []
-        prev, expected_seq = GENESIS, 1
-        chained: dict[str, set[int]] = {t: set() for t in _TABLES if t != "chain"}
-        for link in self.db.query("SELECT * FROM chain ORDER BY chain_seq"):
-            where = f"record {link['chain_seq']} ({link['tbl']} row {link['row_seq']})"
-            if link["chain_seq"] != expected_seq:
-                problems.append(f"records {expected_seq}-{link['chain_seq'] - 1} of the chain were removed")
-            if link["prev_hash"] != prev:
+        prev, expected_seq, count, signed = GENESIS, 1, 0, False
+        at_checkpoint: str | None = None
+        chained: dict[str, set[Any]] = {t: set() for t in _TABLES if t != "chain"}
+        columns: dict[str, list[str]] = {}
+        links = self.db.execute("SELECT chain_seq, tbl, row_seq, prev_hash, hash, mac FROM chain ORDER BY chain_seq")
+        for chain_seq, tbl, row_seq, prev_hash, link_hash, mac in links:
+            count += 1
+            where = f"record {chain_seq} ({tbl} row {row_seq})"
+            if chain_seq != expected_seq:
+                problems.append(f"records {expected_seq}-{chain_seq - 1} of the chain were removed")
+            if prev_hash != prev:
                 problems.append(f"{where}: the chain is broken before it (a record was removed or altered)")
-            try:
-                row = self.db.table(link["tbl"]).get(link["row_seq"])
-            except (sqlite_utils.db.NotFoundError, KeyError):
-                problems.append(f"{where} was removed")
+            if tbl not in chained:
+                problems.append(f"record {chain_seq} names no table of the log ({str(tbl)[:40]!r}): it was forged")
             else:
-                if _link(link["prev_hash"], link["tbl"], row) != link["hash"]:
-                    label = decision_id(row["seq"]) if link["tbl"] == "decisions" else f"{link['tbl']} row {row['seq']}"
-                    problems.append(f"{where} was altered ({label}, reference {row.get('reference')})")
-            chained.setdefault(link["tbl"], set()).add(link["row_seq"])
-            prev, expected_seq = link["hash"], link["chain_seq"] + 1
+                row = self.db.execute(f"SELECT * FROM {tbl} WHERE seq = ?", [row_seq]).fetchone() \
+                    if isinstance(row_seq, int) else None
+                if row is None:
+                    problems.append(f"{where} was removed")
+                else:
+                    if tbl not in columns:
+                        columns[tbl] = [d[0] for d in self.db.execute(f"SELECT * FROM {tbl} LIMIT 0").description]
+                    stored = dict(zip(columns[tbl], row))
+                    if _link(prev_hash, tbl, stored) != link_hash:
+                        label = decision_id(row_seq) if tbl == "decisions" else f"{tbl} row {row_seq}"
+                        problems.append(f"{where} was altered ({label}, reference {stored.get('reference')})")
+                chained[tbl].add(row_seq)
+            if mac is not None:
+                signed = True
+                if key is None:
+                    raise StoreError(f"the log is signed, but there is no key at {signing.key_path()} to check it "
+                                     f"with; set {signing.KEY_FILE_ENV} (or {signing.KEY_ENV}) to the log's key")
+                if not isinstance(mac, str) or not key.check(signing.link_text(chain_seq, str(link_hash)), mac):
+                    other = isinstance(mac, str) and not mac.startswith(key.id + ":")
+                    problems.append(f"{where} is signed with another key ({str(mac)[:8]}), not {key.source}" if other
+                                    else f"{where} has a wrong signature: it was altered, added or renumbered "
+                                         "without the key")
+            elif signed:
+                problems.append(f"{where} is not signed: it was added without the key")
+            if against is not None and chain_seq == against["records"]:
+                at_checkpoint = str(link_hash)
+            prev, expected_seq = str(link_hash), chain_seq + 1
+        if count and not signed:
+            problems.append("no record of the log is signed: anyone with the file could have rewritten it "
+                            "(a log written before signing; the next record written signs it and all before it)")
         for table, seqs in chained.items():
             for (seq,) in self.db.execute(f"SELECT seq FROM {table}").fetchall():
                 if seq not in seqs:
@@ -401,7 +474,48 @@ class DecisionLog:
             for (seq,) in self.db.execute(codes.mismatches(table)).fetchall():
                 problems.append(f"{table} row {seq} does not match {source} row {seq} "
                                 "(the code tables were changed behind the log's back)")
+        if against is not None:
+            seen, when = against["records"], against["at"]
+            if count < seen:
+                problems.append(f"the log holds {count} records, but the checkpoint of {when} saw {seen}: "
+                                "records were cut off the end, or an older copy was put in its place")
+            elif seen and at_checkpoint != against["head"]:
+                problems.append(f"record {seen} is not the one the checkpoint of {when} saw: the log was replaced "
+                                "by another copy, or rewritten")
+            elif not seen and against["head"] != GENESIS:
+                problems.append(f"the checkpoint of {when} is damaged (no records but a head hash)")
         return problems
+
+    def backup(self, dest: str | Path) -> dict[str, Any]:
+        """Copy the log to ``dest`` with SQLite's online backup (a consistent copy while others
+        write), verify the copy, and return its signed checkpoint. ``dest`` must not exist; a
+        copy that does not verify is removed and nothing is left at ``dest``."""
+        target = Path(dest)
+        if target.exists():
+            raise UsageError(f"{target} exists already; give a new file for the backup")
+        partial = target.with_name(target.name + ".partial")
+        try:
+            partial.unlink(missing_ok=True)
+            conn = sqlite3.connect(str(partial))
+            try:
+                self.db.conn.backup(conn)
+            finally:
+                conn.close()
+            copy = DecisionLog(partial)
+            try:
+                problems = copy.verify()
+                if problems:
+                    raise StoreError(f"the backup does not verify, so it was not kept: {problems[0]}")
+                made = copy.checkpoint()
+            finally:
+                copy.close()
+            os.replace(partial, target)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"could not back up the decision log {self.path} to {target}: {exc}") from exc
+        finally:
+            for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
+                leftover.unlink(missing_ok=True)
+        return made
 
     def close(self) -> None:
         self.db.conn.close()

@@ -57,8 +57,8 @@ def build(log: Any, rules: Any, year: str | FinancialYear = "2024-25", years: in
     fy = parse_year(year)
     if basis not in ("received", "resolved"):
         raise UsageError(f"--basis: {basis!r} is not a basis; use received or resolved")
-    if not isinstance(years, int) or years < 1:
-        raise UsageError(f"--years: {years!r}; give a whole number of years, 1 or more")
+    if not isinstance(years, int) or isinstance(years, bool) or not 1 <= years <= 20:
+        raise UsageError(f"--years: {years!r}; give a whole number of years from 1 to 20")
     if suppress_below is not None and suppress_below < 1:
         raise UsageError(f"--suppress-below: {suppress_below!r}; give a whole number, 1 or more")
     shown = [FinancialYear(fy.start - i) for i in range(years)]

@@ -35,6 +35,9 @@ class FinancialYear:
 
 
 _YEAR = re.compile(r"^\s*(\d{4})\s*[-/]\s*(\d{2})\s*$")
+# The years a report can be about, with room for up to 20 comparison years before the first
+# (no council kept this log before 1990; a year past 2199 is a typo).
+FIRST_YEAR, LAST_YEAR = 1990, 2199
 
 
 def parse_year(value: str | FinancialYear) -> FinancialYear:
@@ -45,7 +48,11 @@ def parse_year(value: str | FinancialYear) -> FinancialYear:
     if not m or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
         raise UsageError(f"--year: {value!r} is not a financial year; write it as 2024-25 or 2024/25 "
                          "(1 April 2024 to 31 March 2025)")
-    return FinancialYear(int(m.group(1)))
+    start = int(m.group(1))
+    if not FIRST_YEAR <= start <= LAST_YEAR:
+        raise UsageError(f"--year: {value!r} is out of range; a report covers a financial year from "
+                         f"{FIRST_YEAR}-{(FIRST_YEAR + 1) % 100:02d} to {LAST_YEAR}-{(LAST_YEAR + 1) % 100:02d}")
+    return FinancialYear(start)
 
 
 def last_complete_year(today: date | None = None) -> FinancialYear:

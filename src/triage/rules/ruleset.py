@@ -139,14 +139,20 @@ def _read_yaml(path: Path, errors: list[RuleError]) -> Any:
 
 
 def ruleset_hash(directory: Path, templates: Path | None = None) -> str:
-    """sha256 over every rule, setting and taxonomy file and every letter template
-    (scenarios excluded: they only test), so a decision and its letters can be reproduced."""
+    """sha256 over every rule, setting and taxonomy file, every letter template (scenarios
+    excluded: they only test) and the bank-holiday calendar, so a decision and its letters can
+    be reproduced."""
     digest = hashlib.sha256()
     files = sorted(p for p in directory.glob("*.yaml") if p.name not in REPORT_FILES)
     if templates is not None and templates.is_dir():
         files += sorted(templates.glob("*.j2"))
     for path in files:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    # The bank holidays that date a decision: the table comes from the holidays package and
+    # the calendar code, so naming both names the calendar (a decision's hash changes with it).
+    from triage.clock.calendar import calendar_identity
+
+    digest.update(b"calendar\0" + calendar_identity().encode() + b"\0")
     return "sha256:" + digest.hexdigest()
 
 
@@ -376,56 +382,10 @@ def default_rules_dir() -> Path:
 _cache: dict[Path, RuleSet] = {}
 
 
-def _code_key() -> str:
-    """What a cached ruleset depends on besides the rule files: this package's code."""
-    package = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256()
-    for source in sorted(package.rglob("*.py")):
-        stat = source.stat()
-        digest.update(f"{source.relative_to(package)}:{stat.st_size}:{stat.st_mtime_ns};".encode())
-    import sys
-
-    digest.update(sys.version.encode())
-    return digest.hexdigest()[:16]
-
-
-def _cache_path(directory: Path) -> Path | None:
-    """Where a loaded, validated ruleset is kept between runs (see triage.clock.calendar for the
-    cache directory). Keyed by the ruleset hash and the code, so any edit invalidates it."""
-    from triage.clock.calendar import cache_dir
-
-    base = cache_dir()
-    if base is None:
-        return None
-    templates = default_templates_dir(directory)
-    return base / f"ruleset-{ruleset_hash(directory, templates).split(':')[1][:24]}-{_code_key()}.pickle"
-
-
 def _load_cached(directory: Path) -> RuleSet:
-    """Load a ruleset, from the cache when the same files were validated before: a cold
-    `triage assess` then needs neither PyYAML nor the validation pass."""
-    import pickle
-
-    path = _cache_path(directory)
-    if path is not None and path.exists():
-        try:
-            with path.open("rb") as f:
-                cached = pickle.load(f)
-            if isinstance(cached, RuleSet) and cached.directory == directory:
-                return cached
-        except Exception:  # a damaged or foreign cache file: load afresh
-            pass
-    ruleset = _Loader_(directory).load()
-    if path is not None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            with tmp.open("wb") as f:
-                pickle.dump(ruleset, f, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
-        except OSError:
-            pass
-    return ruleset
+    """Load and validate a ruleset. Nothing is kept between runs: a cache of loaded objects
+    would need pickle, which runs whatever a planted file says (about 40 ms a cold start)."""
+    return _Loader_(directory).load()
 
 
 def load_rules(directory: str | Path | None = None) -> RuleSet:

@@ -22,7 +22,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from triage.contract import vocab
-from triage.contract.errors import Problem, TriageError
+from triage.contract.errors import InputError, Problem, TriageError
+from triage.contract.validation import decode
 
 from .backend import Backend
 from .http import HttpProblem, Query, decode_body, dumps, error_response, json_response, read_body
@@ -44,8 +45,8 @@ def _fingerprint(request: Request, body: bytes) -> str:
     """What a retry must repeat: the endpoint, the query and the body (as JSON, so key
     order and spacing do not matter)."""
     try:
-        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"))
-    except ValueError:
+        canonical = json.dumps(decode(body), sort_keys=True, separators=(",", ":"))
+    except InputError:
         canonical = body.decode("utf-8", "replace")
     text = f"{request.url.path}?{sorted(request.query_params.multi_items())}\n{canonical}"
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -22,7 +22,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -36,7 +36,10 @@ from .backend import Backend
 from .http import errors_body
 from .pages import Pages
 
-SESSION_HOURS = 8
+# The cookie outlives a session (which ends on the server after pages.SESSION_HOURS, or at
+# sign-out) so that the browser remembers the names it signed in as: those sign in even while
+# a name is locked by someone else's wrong guesses.
+COOKIE_DAYS = 90
 KEY_CACHE_SECONDS = 5.0  # a revoked key stops working within this time
 SECRET_ENV = "TRIAGE_SECRET_KEY"
 
@@ -121,15 +124,22 @@ def _session_secret(secret_key: str | None) -> str:
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
+    status = int(getattr(exc, "status_code", 500))
+    headers = dict(getattr(exc, "headers", None) or {})
     path = request.url.path
-    words = {404: "no such page or endpoint", 405: "method not allowed"}.get(exc.status_code, str(exc.detail))
+    words = {404: "no such page or endpoint", 405: "method not allowed"}.get(status, str(getattr(exc, "detail", "")))
     if path.startswith("/v1/") or path == "/healthz":
-        return JSONResponse(errors_body([Problem("", f"{words}: {request.method} {path}")]), exc.status_code,
-                            headers=dict(exc.headers or {}))
-    return HTMLResponse(f"<!doctype html><html lang=\"en-GB\"><head><meta charset=\"utf-8\"><title>{exc.status_code} - "
+        return JSONResponse(errors_body([Problem("", f"{words}: {request.method} {path}")]), status,
+                            headers=headers or None)
+    return HTMLResponse(f"<!doctype html><html lang=\"en-GB\"><head><meta charset=\"utf-8\"><title>{status} - "
                         f"triage</title></head><body><main><h1>{words.capitalize()}</h1><p><a href=\"/decisions\">"
-                        f"Go to the decision log</a></p></main></body></html>", exc.status_code)
+                        f"Go to the decision log</a></p></main></body></html>", status)
+
+
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    """The client went away, or was cut off by the body deadline (``runner.BODY_TIMEOUT``),
+    before its request arrived: nothing was done; the answer goes nowhere."""
+    return Response(status_code=408)
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
@@ -171,13 +181,14 @@ def create_app(db: str | Path | None = None, rules: RuleSet | str | Path | None 
             backend.close()
 
     session = Middleware(SessionMiddleware, secret_key=_session_secret(secret_key), session_cookie="triage_session",
-                         max_age=SESSION_HOURS * 3600, same_site="lax", https_only=https_only)
+                         max_age=COOKIE_DAYS * 24 * 3600, same_site="lax", https_only=https_only)
     routes: list[Any] = [
         Route("/healthz", health, methods=["GET"]),
         Mount("/v1", routes=api.routes(), middleware=[Middleware(ApiKeyAuth, backend=backend)]),
         Mount("", routes=pages.routes(), middleware=[session]),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)],
-                    exception_handlers={HTTPException: _http_error, Exception: _server_error}, lifespan=lifespan)
+                    exception_handlers={HTTPException: _http_error, ClientDisconnect: _client_gone,
+                                        Exception: _server_error}, lifespan=lifespan)
     app.state.backend = backend
     return app

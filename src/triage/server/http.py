@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 
 from triage.contract.errors import InputError, NotFoundError, Problem, StoreError, TriageError
 from triage.contract.hints import suggest
-from triage.contract.validation import MAX_INPUT_BYTES, decode
+from triage.contract.validation import MAX_INPUT_BYTES, day_problem, decode
 
 
 class HttpProblem(Exception):
@@ -122,10 +122,14 @@ class Query:
         if value is None:
             return None
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             raise InputError([Problem(name, f"{value!r} is not a date; write it as YYYY-MM-DD, "
                                             "e.g. 2025-03-14")]) from None
+        problem = day_problem(day, name)
+        if problem is not None:
+            raise InputError([problem])
+        return day
 
     def choice(self, name: str, options: tuple[str, ...]) -> str | None:
         value = self.text(name)

@@ -5,8 +5,12 @@ web pages' environment, as ``triage.letters.environment`` builds the letters'). 
 step: every page works with a keyboard and a screen reader (labels, headings, tables with
 ``<th scope>``, an error summary linking to each field).
 
-Every page needs a signed-in manager (``triage users add NAME``); the session is a signed
-cookie; every form carries the session's CSRF token, checked on POST. The data each page
+Every page needs a signed-in manager (``triage users add NAME``). Sessions are kept on the
+server (the ``sessions`` table); the signed cookie carries only the session's random id, the
+CSRF token and the names this browser has signed in as. Signing out, changing the password or
+removing the user ends the session, so a copied cookie stops working. Every form carries the
+CSRF token, checked on POST. Sign-in attempts are recorded (``signins``) and throttled per
+name and per client address. The data each page
 shows comes from one library call (``triage.cases.workflow``, ``triage.report``), run on the
 backend's threads; so does rendering, so a long table never stalls the API.
 """
@@ -15,7 +19,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import time
 from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
@@ -38,8 +41,11 @@ from .views import case_view, words
 
 WEB_TEMPLATES = Path(__file__).resolve().parents[3] / "templates" / "web"
 
-SIGNIN_LIMIT = 10            # failed sign-ins per name ...
-SIGNIN_WINDOW = 15 * 60      # ... within this many seconds, then wait
+SIGNIN_WINDOW = 15 * 60      # failed sign-ins count for this many seconds
+NAME_LIMIT = 10              # failures for one name lock it ... (not for a browser it signed in from before)
+ADDRESS_LIMIT = 30           # ... and failures from one client address make the address wait
+SESSION_HOURS = 8            # a session ends this long after sign-in (or at sign-out)
+KNOWN_NAMES = 5              # how many names a browser remembers having signed in as
 
 Handler = Callable[[Request, str], Awaitable[Response]]
 
@@ -93,7 +99,6 @@ class Pages:
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
         self.env = _environment()
-        self._failures: dict[str, list[float]] = {}
 
     def routes(self) -> list[Route]:
         return [
@@ -122,15 +127,18 @@ class Pages:
         return token
 
     async def _user(self, request: Request) -> str | None:
-        """The signed-in manager; a removed user or a changed password ends the session."""
-        name = request.session.get("user")
-        if not isinstance(name, str):
+        """The signed-in manager. The cookie holds only a session id; the session is live while
+        its row is (not signed out, not expired) and the user's password is the one it began
+        with, so a copy of the cookie dies with the session."""
+        session_id = request.session.get("sid")
+        if not isinstance(session_id, str):
             return None
-        user = await self.backend.read(lambda: self.backend.tables().user(name))
-        if user is None or request.session.get("pwv") != password_version(user.password_hash):
-            request.session.clear()
+        found = await self.backend.read(lambda: self.backend.tables().session_user(session_id))
+        user = await self.backend.read(lambda: self.backend.tables().user(found[0])) if found else None
+        if found is None or user is None or found[1] != password_version(user.password_hash):
+            request.session.pop("sid", None)
             return None
-        return name
+        return found[0]
 
     def _page(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         """Sign-in required; a POST must carry the session's CSRF token."""
@@ -179,30 +187,58 @@ class Pages:
         name, password, target = _str(form, "username").strip(), _str(form, "password"), _safe_next(_str(form, "next"))
         if not same_token(_str(form, "csrf_token"), request.session.get("csrf")):
             return await self._message(request, None, "The form has expired", ["Reload the sign-in page and try again."], 403)
-        now = time.monotonic()
-        recent = [t for t in self._failures.get(name, []) if now - t < SIGNIN_WINDOW]
-        if len(recent) >= SIGNIN_LIMIT:
+        address = request.client.host if request.client else "unknown"
+        tables = self.backend.tables
+
+        async def record(outcome: str) -> None:
+            await self.backend.write(lambda: tables().record_signin(name, address, outcome))
+
+        if await self.backend.read(lambda: tables().failures(address=address, seconds=SIGNIN_WINDOW)) >= ADDRESS_LIMIT:
+            await record("refused_address_throttled")
+            return await self._render(request, "signin.html", None, 429, title="Sign in", username=name, next=target,
+                                      errors=[Problem("", "Too many failed sign-ins from this network address; "
+                                                          "wait 15 minutes and try again")])
+        known = request.session.get("known")
+        known_here = isinstance(known, list) and name in known  # this browser signed in as the name before
+        locked = await self.backend.read(lambda: tables().failures(name=name, seconds=SIGNIN_WINDOW)) >= NAME_LIMIT
+        if locked and not known_here:
+            await record("refused_name_locked")
             return await self._render(request, "signin.html", None, 429, title="Sign in", username=name, next=target,
                                       errors=[Problem("", "Too many failed attempts for this name; wait 15 minutes "
-                                                          "and try again, or ask the administrator")])
-        user = await self.backend.read(lambda: self.backend.tables().user(name))
+                                                          "and try again, sign in from a browser you have used "
+                                                          "before, or ask the administrator to unlock it")])
+        user = await self.backend.read(lambda: tables().user(name))
         ok = await self.backend.read(verify_user_password, password, user.password_hash if user else None)
         if not ok or user is None:
-            if len(self._failures) > 10_000:  # many names tried: keep only recent failures
-                self._failures = {k: v for k, v in self._failures.items() if now - v[-1] < SIGNIN_WINDOW}
-            self._failures[name] = [*recent, now]
+            await record("failed")
             return await self._render(request, "signin.html", None, 401, title="Sign in", username=name, next=target,
                                       errors=[Problem("", "The name or the password is not right")])
-        self._failures.pop(name, None)
+        await record("signed_in")
+        session_id = await self.backend.write(
+            lambda: tables().start_session(user.name, password_version(user.password_hash), SESSION_HOURS))
+        remembered = [n for n in (known if isinstance(known, list) else []) if n != user.name][-(KNOWN_NAMES - 1):]
         request.session.clear()  # a fresh session (and CSRF token) on sign-in
-        request.session.update({"user": user.name, "pwv": password_version(user.password_hash),
-                                "csrf": new_csrf_token()})
+        request.session.update({"sid": session_id, "csrf": new_csrf_token(), "known": [*remembered, user.name]})
         return RedirectResponse(target, 303)
 
     async def signout(self, request: Request) -> Response:
+        """End the session on the server (a copy of the cookie no longer works) and in the browser."""
         form = await request.form()
         if same_token(_str(form, "csrf_token"), request.session.get("csrf")):
+            session_id = request.session.get("sid")
+            if isinstance(session_id, str):
+                address = request.client.host if request.client else "unknown"
+
+                def end() -> None:
+                    tables = self.backend.tables()
+                    user = tables.end_session(session_id, "signed out")
+                    if user is not None:
+                        tables.record_signin(user, address, "signed_out")
+                await self.backend.write(end)
+            known = request.session.get("known")
             request.session.clear()
+            if isinstance(known, list):
+                request.session["known"] = known
         return RedirectResponse("/signin", 303)
 
     # ------------------------------------------------------------------ the decision log

@@ -13,6 +13,8 @@ removed and idempotency keys expire (after ``IDEMPOTENCY_DAYS``), so they are no
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -46,7 +48,34 @@ _SCHEMA = (
         created_at TEXT NOT NULL,
         PRIMARY KEY (scope, key))""",
     "CREATE INDEX IF NOT EXISTS idempotency_keys_created ON idempotency_keys (created_at)",
+    # Sessions live here, not in the cookie: the cookie carries a random id whose hash is the
+    # key, so signing out (or a password change, or removing the user) ends a session even
+    # for a copy of the cookie taken before.
+    """CREATE TABLE IF NOT EXISTS sessions (
+        id_hash TEXT PRIMARY KEY,
+        user TEXT NOT NULL,
+        password_version TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        ended_at TEXT,
+        ended_why TEXT)""",
+    "CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user)",
+    # Every sign-in attempt and its outcome: the record managers and auditors read, and what
+    # throttling counts from (so that it holds across restarts and worker processes).
+    """CREATE TABLE IF NOT EXISTS signins (
+        seq INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        name TEXT NOT NULL,
+        address TEXT NOT NULL,
+        outcome TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS signins_name ON signins (name, at)",
+    "CREATE INDEX IF NOT EXISTS signins_address ON signins (address, at)",
 )
+_TABLE_NAMES = {"api_keys", "users", "idempotency_keys", "sessions", "signins"}
+# What the signins table records: a sign-in, a wrong name or password, an attempt refused
+# because the name or the address was throttled, a sign-out, an administrator's unlock.
+SIGNIN_OUTCOMES = ("signed_in", "failed", "refused_name_locked", "refused_address_throttled", "signed_out",
+                   "unlocked")
 
 
 class AccountError(TriageError):
@@ -55,8 +84,17 @@ class AccountError(TriageError):
     exit_code = 2
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _now(delta: timedelta = timedelta()) -> str:
+    return (datetime.now(timezone.utc) + delta).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _stamp(delta: timedelta = timedelta()) -> str:
+    """A time to the microsecond, so that attempts in the same second keep their order."""
+    return (datetime.now(timezone.utc) + delta).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _id_hash(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -91,7 +129,7 @@ class ServerTables:
         self.log = log
         self.conn: sqlite3.Connection = log.db.conn
         names = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if not {"api_keys", "users", "idempotency_keys"} <= names:
+        if not _TABLE_NAMES <= names:
             with self._transaction("create the server's tables"):
                 for statement in _SCHEMA:
                     self.conn.execute(statement)
@@ -150,16 +188,78 @@ class ServerTables:
                               [name, password_hash, now, now])
 
     def set_password(self, name: str, password_hash: str) -> None:
+        """Change a password; every session signed in with the old one ends."""
         with self._transaction("change a password"):
             cur = self.conn.execute("UPDATE users SET password_hash = ?, updated_at = ? WHERE name = ?",
                                     [password_hash, _now(), name])
             if cur.rowcount == 0:
                 raise AccountError(f"no user named {name!r} (see `triage users list`)")
+            self._end_sessions(name, "password changed")
 
     def remove_user(self, name: str) -> None:
+        """Remove a user; their sessions end."""
         with self._transaction("remove a user"):
             if self.conn.execute("DELETE FROM users WHERE name = ?", [name]).rowcount == 0:
                 raise AccountError(f"no user named {name!r} (see `triage users list`)")
+            self._end_sessions(name, "user removed")
+
+    # ------------------------------------------------------------------ sessions
+
+    def start_session(self, user: str, password_version: str, hours: float) -> str:
+        """A new session for ``user``; returns its id (kept in the cookie; only its hash is stored)."""
+        session_id = secrets.token_urlsafe(32)
+        with self._transaction("start a session"):
+            self.conn.execute("INSERT INTO sessions (id_hash, user, password_version, created_at, expires_at) "
+                              "VALUES (?, ?, ?, ?, ?)",
+                              [_id_hash(session_id), user, password_version, _now(), _now(timedelta(hours=hours))])
+        return session_id
+
+    def session_user(self, session_id: str) -> tuple[str, str] | None:
+        """(user, password version) of a live session: started, not ended, not expired."""
+        row = self.conn.execute("SELECT user, password_version FROM sessions WHERE id_hash = ? AND ended_at IS NULL "
+                                "AND expires_at > ?", [_id_hash(session_id), _now()]).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]))
+
+    def end_session(self, session_id: str, why: str) -> str | None:
+        """End one session (sign-out); returns its user, None when it was not live."""
+        with self._transaction("end a session"):
+            row = self.conn.execute("SELECT user FROM sessions WHERE id_hash = ? AND ended_at IS NULL",
+                                    [_id_hash(session_id)]).fetchone()
+            self.conn.execute("UPDATE sessions SET ended_at = ?, ended_why = ? WHERE id_hash = ? AND ended_at IS NULL",
+                              [_now(), why, _id_hash(session_id)])
+        return None if row is None else str(row[0])
+
+    def _end_sessions(self, user: str, why: str) -> None:
+        self.conn.execute("UPDATE sessions SET ended_at = ?, ended_why = ? WHERE user = ? AND ended_at IS NULL",
+                          [_now(), why, user])
+
+    # ------------------------------------------------------------------ sign-in attempts
+
+    def record_signin(self, name: str, address: str, outcome: str) -> None:
+        if outcome not in SIGNIN_OUTCOMES:
+            raise ValueError(f"unknown sign-in outcome {outcome!r}")
+        with self._transaction("record a sign-in attempt"):
+            self.conn.execute("INSERT INTO signins (at, name, address, outcome) VALUES (?, ?, ?, ?)",
+                              [_stamp(), name[:200], address[:100], outcome])
+
+    def failures(self, *, name: str | None = None, address: str | None = None, seconds: int) -> int:
+        """Failed sign-ins in the last ``seconds`` for a name (since its last sign-in or unlock),
+        or from an address."""
+        since = _stamp(timedelta(seconds=-seconds))
+        if name is not None:
+            reset = self.conn.execute("SELECT max(at) FROM signins WHERE name = ? AND outcome IN ('signed_in', "
+                                      "'unlocked')", [name]).fetchone()[0]
+            row = self.conn.execute("SELECT count(*) FROM signins WHERE name = ? AND outcome = 'failed' AND at >= ? "
+                                    "AND at > ?", [name, since, reset or ""]).fetchone()
+        else:
+            row = self.conn.execute("SELECT count(*) FROM signins WHERE address = ? AND outcome = 'failed' "
+                                    "AND at >= ?", [address, since]).fetchone()
+        return int(row[0])
+
+    def signins(self, limit: int = 50) -> list[tuple[str, str, str, str]]:
+        """The latest sign-in attempts, newest first: (at, name, address, outcome)."""
+        return [tuple(r) for r in self.conn.execute(  # type: ignore[misc]
+            "SELECT at, name, address, outcome FROM signins ORDER BY seq DESC LIMIT ?", [limit])]
 
     def user(self, name: str) -> User | None:
         row = self.conn.execute("SELECT name, password_hash, created_at, updated_at FROM users WHERE name = ?",
