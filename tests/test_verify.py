@@ -122,14 +122,15 @@ def test_an_unexplained_overlap_is_reported(tmp_path: Path) -> None:
     assert overlap.example["risk"] == {"significant_harm": True, "same_day_action": True}
 
 
-def test_cli_verify_prints_a_summary_and_exits_0(run: Any) -> None:
+def test_cli_verify_prints_a_summary_and_exits_0(run: Any, verifier: Any) -> None:
     """`triage rules verify --cases N` explores and prints one summary line; exit 0 when clean."""
     r = run("rules", "verify", "--cases", "6000", "--seed", "5")
     assert r.code == 0, r.out + r.err
     lines = r.out.splitlines()
     assert len(lines) == 1
     assert lines[0].startswith("6000 cases explored (")
-    assert lines[0].endswith("31 invariants; 0 violated, 0 gaps, 0 unexplained overlaps, 0 undecided, 0 invalid cases")
+    assert lines[0].endswith(f"{len(verifier.invariants)} invariants; 0 violated, 0 gaps, 0 unexplained overlaps, "
+                             "0 undecided, 0 invalid cases")
 
 
 def test_cli_verify_reports_a_violation_ready_to_paste(run: Any, tmp_path: Path) -> None:
@@ -206,3 +207,21 @@ def test_the_python_evaluator_agrees_with_durable_rules(verifier: Any, data: Any
         fact = payload(facts_before(ev, index))
         expected = [r.id for r in ev.fired[index]]
         assert [r.id for r in phase.rules if holds(r.condition, fact)] == expected, phase.name
+
+
+def test_the_standing_block_finds_a_union_fault(tmp_path: Path) -> None:
+    """The adoption circle judged on the primary function alone (not the union of functions) refuses
+    a birth parent for consent when adoption support is the second function: the standing block,
+    every relationship x function x other function with a refused consent, finds it."""
+    from triage.rules import explore
+
+    rules = _copy(tmp_path)
+    _edit(rules / "30-who.yaml", "derived.functions: {contains_any: $reg4_functions}}", "derived.function: $reg4_functions}")
+    verifier = _verifier_for(rules)
+    relationship = next(i for i, d in enumerate(verifier.dims) if d.name == "complainant.relationship")
+    birth_parent = verifier.dims[relationship].values.index("birth_parent_of_adopted_child")
+    block = [c for c in explore.standing_block(verifier.dims) if c[relationship] == birth_parent]
+    sizes = {d.name: len(d.values) for d in verifier.dims}
+    assert len(block) == 2 * sizes["about.function"] * sizes["about.other_functions"]
+    broken = {inv.id for case in block for inv in verifier.check(case).broken}
+    assert "consent.standing_first" in broken

@@ -70,6 +70,12 @@ class WhatIf:
     current: str
     other: str
 
+    @property
+    def years(self) -> str:
+        """The report's years, oldest to the year asked for ("2023/24 to 2025/26")."""
+        start = int(self.year[:4])
+        return f"{start - 2}/{(start - 1) % 100:02d} to {self.year}"
+
     def to_json(self) -> dict[str, Any]:
         return {
             "decided": self.decided, "changed": self.changed, "overridden": self.overridden,
@@ -113,7 +119,11 @@ def compare(old: dict[str, Any], new: Decision, rules: RuleSet, calendar: Workin
         asking = sorted({r.id for r in rules.rules if r.id in {f.id for f in new.rules_fired}
                          and set(r.cumulative("ask")) & set(new_q)})
         out.append(("officer_questions", _label(old_q), _label(new_q), ", ".join(asking) or "-"))
-    source = f"settings: {new.procedure}.stage{new.stage}" if new.procedure and new.stage else "settings"
+    rerouted = any(old.get(k) != getattr(new, k) for k in ("representation_type", "procedure", "disposition", "stage"))
+    if rerouted:  # the deadlines follow the new route, not a setting
+        source = _deciding_rule(rules, new, "disposition")
+    else:
+        source = f"settings: {new.procedure}.stage{new.stage}" if new.procedure and new.stage else "settings"
     old_d: dict[str, str] = old.get("deadlines") or {}
     new_d = {k: v.isoformat() for k, v in new.deadlines.items()}
     for key in sorted(set(old_d) | set(new_d)):
@@ -246,10 +256,10 @@ def lines(w: WhatIf) -> list[str]:
             change = f"{c.old} -> {c.new}" if c.old else c.new
             out.append(f"  {c.field:<{width}}  {change}  [{c.rule}]  {c.count:,}  e.g. {', '.join(c.references)}")
     if w.cells:
-        out.append(f"Annual report {w.year} ({w.basis} basis), cells that would change:")
+        out.append(f"Annual report {w.years} ({w.basis} basis), cells that would change:")
         for cell in w.cells:
             where = f"{cell.group} / {cell.label}" if cell.group else cell.label
             out.append(f"  {cell.table}: {where}, {cell.year}: {_label(cell.old)} -> {_label(cell.new)}")
     else:
-        out.append(f"Annual report {w.year} ({w.basis} basis): no refusal or timescale cell would change.")
+        out.append(f"Annual report {w.years} ({w.basis} basis): no refusal or timescale cell would change.")
     return out

@@ -42,8 +42,8 @@ def register(cli: click.Group) -> None:
                                  "one year (--year) and counts each stage in the year it started")
         rules = obj.rules()
         if code:
-            from triage.report import code as code_report
             from triage.report import chc_formats
+            from triage.report import code as code_report
 
             data = code_report.build(obj.log(), rules, year=year or report.last_complete_year())
             written = chc_formats.write(data, fmt, out, rules)

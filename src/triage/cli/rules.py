@@ -103,7 +103,7 @@ def register(cli: click.Group) -> None:
 
 
 @rules.command("verify")
-@click.option("--cases", "n", type=click.IntRange(min=1), default=100_000, show_default=True,
+@click.option("--cases", "n", type=click.IntRange(min=1, max=10_000_000), default=100_000, show_default=True,
               help="How many cases to explore: every pair of values first (about 5,300 cases), then seeded random cases.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random cases (same seed, same cases).")
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
@@ -152,6 +152,8 @@ def rules_diff(obj: Context, other_dir: str, year: str | None, basis: str, as_js
     from triage.cases.whatif import lines, what_if
     from triage.rules.ruleset import load_rules
 
+    if not Path(other_dir).is_dir():
+        raise UsageError(f"--with: no rules directory at {other_dir}; give the folder that holds the other rules")
     show = sys.stderr.isatty() and not as_json
     result = what_if(obj.log(), obj.rules(), load_rules(other_dir), year=year, basis=basis,
                      progress=(lambda k: click.echo(f"\r{k} decided...", nl=False, err=True)) if show else None)

@@ -7,10 +7,9 @@ strict mode from JSON, so ``"true"`` is not a boolean and ``"5"`` is not a numbe
 from __future__ import annotations
 
 import datetime as dt
+import re
 from datetime import date
 from typing import Annotated, Any, Literal
-
-import re
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 

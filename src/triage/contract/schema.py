@@ -15,8 +15,20 @@ from typing import Any
 
 from triage.rules.ruleset import RuleSet
 
-from .models import (About, Child, Complainant, Contact, Equality, Escalation, Event, OfficerDecision, Previous,
-                     Proceedings, Representation, Risk)
+from .models import (
+    About,
+    Child,
+    Complainant,
+    Contact,
+    Equality,
+    Escalation,
+    Event,
+    OfficerDecision,
+    Previous,
+    Proceedings,
+    Representation,
+    Risk,
+)
 
 # The models whose optional fields take null as "omitted" (validation.without_nulls).
 INPUT_MODELS = {m.__name__ for m in (Representation, Complainant, Contact, Equality, Child, About, Proceedings,

@@ -30,7 +30,19 @@ from markupsafe import escape
 from triage.contract.errors import TriageError
 
 from .environment import environment, long_date, template_errors
-from .layout import Frame, Letter, Letterhead, Signatory, blocks, one_line, plain, quoted, recipient, salutation, subject
+from .layout import (
+    Frame,
+    Letter,
+    Letterhead,
+    Signatory,
+    blocks,
+    one_line,
+    plain,
+    quoted,
+    recipient,
+    salutation,
+    subject,
+)
 
 SUFFIX = ".txt.j2"
 _FRONT = re.compile(r"^\{#-?\s*\n(.*?)\n\s*-?#\}", re.S)

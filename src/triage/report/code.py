@@ -391,6 +391,9 @@ def write_self_assessment(log: Any, rules: Any, out: str | Path, year: str | Fin
     complete. The file is written whole or not at all."""
     import yaml
 
+    target = Path(out)
+    if not str(out).strip() or not target.name or target.is_dir():
+        raise UsageError(f"--out: {str(out)!r} is not a file to write; give a file name such as code-self-assessment.yaml")
     data = read_self_assessment(path_for(rules))
     report = build(log, rules, year, today)
     filled = {r["provision"]: r for r in report["self_assessment"]}
@@ -406,7 +409,6 @@ def write_self_assessment(log: Any, rules: Any, out: str | Path, year: str | Fin
     body = yaml.safe_dump({"code": data.get("code"), "ombudsman_letter": data.get("ombudsman_letter") or
                            {"title": "", "url": "", "path": ""}, "provisions": provisions},
                           sort_keys=False, allow_unicode=True, width=110)
-    target = Path(out)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
     partial.write_text(head + "\n" + body, encoding="utf-8")

@@ -359,6 +359,36 @@ def pairwise(dims: list[Dimension], rng: random.Random) -> list[Case]:
     return [tuple(r) for r in cases]
 
 
+# The standing block: who complains, about which function and which other function, on a plain
+# background and as a representative whose child (with understanding) refused consent. Standing
+# against consent across the statutory/corporate line is the fault the Ombudsman finds most often,
+# and it needs five things at once, which neither pairs nor random cases reach reliably.
+STANDING = ("complainant.relationship", "about.function", "about.other_functions")
+REFUSED_CONSENT = {"complainant.on_behalf_of_child": True, "child.sufficient_understanding": True,
+                   "child.consents_to_representative": False}
+
+
+def standing_block(dims: list[Dimension]) -> list[Case]:
+    """Every relationship x function x other function, plain and with a refused consent."""
+    index = {d.name: i for i, d in enumerate(dims)}
+    if not all(name in index for name in STANDING):
+        return []
+    backgrounds = [[0] * len(dims)]
+    if all(name in index for name in REFUSED_CONSENT):
+        refused = [0] * len(dims)
+        for name, value in REFUSED_CONSENT.items():
+            refused[index[name]] = dims[index[name]].values.index(value)
+        backgrounds.append(refused)
+    a, b, c = (index[name] for name in STANDING)
+    out = []
+    for background in backgrounds:
+        for va, vb, vc in itertools.product(*(range(len(dims[i].values)) for i in (a, b, c))):
+            row = background.copy()
+            row[a], row[b], row[c] = va, vb, vc
+            out.append(tuple(row))
+    return out
+
+
 def _pairs(row: list[int]) -> Iterator[tuple[int, int, int, int]]:
     for i, j in itertools.combinations(range(len(row)), 2):
         yield (i, row[i], j, row[j])

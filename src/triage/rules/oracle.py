@@ -35,6 +35,8 @@ OWN_STANDING = ("child", "young_person", "parent", "non_resident_parent", "adopt
                 "foster_carer")
 ADOPTION_CIRCLE = ("prospective_adopter", "birth_parent_of_adopted_child")
 CHILD_LIKE = ("child", "young_person", "care_leaver")
+# The services a care leaver received as the child they were, and leaving care (DOMAIN 3a.7).
+CARE_LEAVER = (*PART3, *REG3)
 QUESTION_IDS = vocab.QUESTIONS
 
 
@@ -133,7 +135,8 @@ def read(rep: Representation, rules: RuleSet, calendar: WorkingCalendar) -> dict
         "case.any_statutory": any(f in STATUTORY for f in union),
         "case.all_cpc": bool(union) and all(f == "child_protection_conference" for f in union),
         "case.risk": rep.risk.significant_harm or rep.risk.same_day_action,
-        "case.about_council": any(f != "not_council" for f in union) or (not union and about.outside_council is None),
+        "case.about_council": (any(f != "not_council" for f in union) or about.service is not None
+                               or (not union and about.outside_council is None)),
     }
     if primary:
         facts["case.primary_function"] = primary
@@ -147,8 +150,12 @@ def read(rep: Representation, rules: RuleSet, calendar: WorkingCalendar) -> dict
             in_time, late = received <= deadline, received > deadline
     facts["case.escalation_in_time"], facts["case.escalation_late"] = in_time, late
     adoption_circle = c.relationship in ADOPTION_CIRCLE and any(f in ADOPTION for f in union)
+    corporate = not any(f in STATUTORY for f in union) and bool(union)
+    care_leaver = c.relationship == "care_leaver" and (corporate or any(f in CARE_LEAVER for f in union))
+    person_affected = corporate and c.relationship == "service_user_adult"  # the corporate route's person affected
     facts["case.own_standing"] = (c.relationship in OWN_STANDING or c.has_parental_responsibility
-                                  or about.concerns_adult_treatment or adoption_circle)
+                                  or about.concerns_adult_treatment or adoption_circle or care_leaver
+                                  or person_affected)
     facts["case.representative"] = c.on_behalf_of_child and not facts["case.own_standing"]
     age = None
     if c.date_of_birth is not None:

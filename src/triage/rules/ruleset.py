@@ -158,7 +158,6 @@ def ruleset_hash(directory: Path, templates: Path | None = None) -> str:
 
 def default_templates_dir(rules_dir: Path) -> Path:
     """``TRIAGE_TEMPLATES``, else templates/letters/ beside the rules directory."""
-    import os
 
     env = os.environ.get("TRIAGE_TEMPLATES")
     return Path(env) if env else rules_dir.resolve().parent / "templates" / "letters"
@@ -371,7 +370,6 @@ def _decision_refs(when: Any) -> set[str]:
 
 def default_rules_dir() -> Path:
     """``TRIAGE_RULES``, else the ``rules/`` directory of the checkout this package runs from."""
-    import os
 
     env = os.environ.get("TRIAGE_RULES")
     if env:

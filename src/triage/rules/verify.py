@@ -14,7 +14,8 @@ in the rules file: ``yields_to: [rule ids]`` names the rules it gives way to, an
 Unexplained overlaps and gaps are reported with an example each.
 
 Cases come from ``explore``: first every pair of values of every two dimensions (pairwise),
-then seeded random cases up to the number asked for.
+then the standing block (every relationship x function x other function, plain and as a
+representative refused consent), then seeded random cases up to the number asked for.
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ class Report:
 
     def summary(self) -> str:
         rate = self.cases / self.seconds if self.seconds else 0.0
-        return (f"{self.cases} cases explored ({self.pairwise} pairwise, {self.cases - self.pairwise} random) over "
+        return (f"{self.cases} cases explored ({self.pairwise} systematic, {self.cases - self.pairwise} random) over "
                 f"{self.dimensions} dimensions in {self.seconds:.1f} s ({rate:,.0f}/s); {self.invariants} invariants; "
                 f"{len(self.of('violation'))} violated, {len(self.of('gap'))} gaps, "
                 f"{len(self.of('overlap'))} unexplained overlaps, {len(self.of('undecided'))} undecided, "
@@ -188,7 +189,7 @@ class Verifier:
 
     def cases(self, n: int, seed: int) -> tuple[list[Case], Iterable[Case]]:
         rng = random.Random(seed)
-        systematic = explore.pairwise(self.dims, rng)[:n]
+        systematic = [*explore.pairwise(self.dims, rng), *explore.standing_block(self.dims)][:n]
         return systematic, explore.random_cases(self.dims, rng, n - len(systematic))
 
     def run(self, n: int = 100_000, seed: int = 0, progress: Callable[[int], None] | None = None) -> Report:
