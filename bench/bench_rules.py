@@ -63,11 +63,15 @@ def make_log(db: Path, decisions: int) -> None:
     from generate import DEFAULT_TAXONOMY, Generator, Taxonomy
 
     import triage
+    from triage.log.store import DecisionLog
 
     cases, _ = Generator(Taxonomy(DEFAULT_TAXONOMY), 2025).generate(decisions)
     tmp = db.with_suffix(".tmp")
-    tmp.unlink(missing_ok=True)
-    failed = sum(r.decision is None for r in triage.assess_batch((json.dumps(c) for c in cases), db=str(tmp)))
+    for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+        leftover.unlink(missing_ok=True)
+    log = DecisionLog(tmp)
+    failed = sum(r.decision is None for r in triage.assess_batch((json.dumps(c) for c in cases), db=log))
+    log.close()  # the last connection: SQLite folds the write-ahead log into the file
     if failed:
         raise SystemExit(f"{failed} generated cases failed to assess")
     tmp.rename(db)
