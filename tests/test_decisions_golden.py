@@ -25,3 +25,10 @@ def test_fixed_case_set_decides_as_recorded(rules: Any) -> None:
     assert len(got) == head["cases"] == len(want) == 5283
     differ = [(w, g) for w, g in zip(want, got) if w != g]
     assert differ == []
+
+
+def test_core_engine_decides_as_durables_own_host(rules: Any) -> None:
+    """The same case set decides identically through durable's Python host (whatever the rules)."""
+    through_host = list(golden_decisions.records(rules, host=True))
+    assert len(through_host) > 5000  # every scenario, and nearly every generated and explored case
+    assert [r for r, h in zip(golden_decisions.records(rules), through_host) if r != h] == []
