@@ -51,3 +51,25 @@ def test_same_input_same_decision(rules: Any, case: dict[str, Any]) -> None:
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)
     first = triage.decide(json.dumps(case), rules=rules, now=now).model_dump(mode="json")
     assert all(triage.decide(case, rules=rules, now=now).model_dump(mode="json") == first for _ in range(20))
+
+
+def test_remembered_answers_equal_the_engines_and_stay_bounded(rules: Any) -> None:
+    """With memory of phase answers (of at most 5 per phase) the rules that fire are the core's."""
+    from triage.contract.validation import parse_representation
+    from triage.rules.derive import build_facts
+    from triage.rules.engine import Engine
+    from triage.rules.verify import Verifier
+
+    verifier = Verifier(rules, invariants=[])
+    systematic, extra = verifier.cases(300, 5)
+    remembering, asking = Engine(rules, memo=5), Engine(rules, memo=0)
+    compared = 0
+    for case in [*systematic, *extra]:
+        rep = parse_representation(verifier.representation(case), rules)
+        facts = build_facts(rep, rules, verifier.calendar)
+        for index in range(len(rules.phases)):
+            for _ in range(2):  # the second time from memory, if still remembered
+                assert remembering.fire(index, facts) == asking.fire(index, facts)
+                compared += 1
+            assert all(len(answers) <= 5 for answers in remembering._answers)
+    assert compared == 300 * len(rules.phases) * 2

@@ -190,6 +190,10 @@ def _shape(annotation: Any) -> Any:
     return _submodel(annotation)
 
 
+# (model, field name): whether the model has the field, and the shape inside it (read per input key).
+_FIELDS: dict[tuple[Any, str], tuple[bool, Any]] = {}
+
+
 def without_nulls(value: Any, model: Any = Representation, path: str = "",
                   nulls: set[str] | None = None) -> tuple[Any, set[str]]:
     """``value`` with every null field of ``model`` left out, and the paths left out.
@@ -206,8 +210,13 @@ def without_nulls(value: Any, model: Any = Representation, path: str = "",
             if isinstance(model, _MappingOf):
                 known, inner = True, model.values
             else:
-                field = model.model_fields.get(key)
-                known, inner = field is not None, _shape(field.annotation) if field is not None else None
+                found = _FIELDS.get((model, key))
+                if found is None:
+                    field = model.model_fields.get(key)
+                    found = (field is not None, _shape(field.annotation) if field is not None else None)
+                    if field is not None:  # input keys that are not fields are not remembered
+                        _FIELDS[(model, key)] = found
+                known, inner = found
             if item is None and known:
                 nulls.add(where)
             else:

@@ -48,6 +48,8 @@ class Decider:
         self.engine = Engine(rules)
         self.clock = Clock(rules)
         self._letters: Any = None
+        # Each rule's exclusive conclusions, by phase and position (read for every case).
+        self._exclusive: list[list[dict[str, Any]]] = [[r.exclusive for r in phase.rules] for phase in rules.phases]
 
     @property
     def letters(self) -> Any:
@@ -67,19 +69,25 @@ class Decider:
         values: dict[str, Any] = {}
         fired: list[Rule] = []
         per_phase: list[list[Rule]] = []
+        exclusive: dict[int, dict[str, Any]] = {}  # id(rule): its exclusive conclusions
         for index, phase in enumerate(self.rules.phases):
             drawn: dict[str, Any] = {}
-            matched = [phase.rules[pos] for pos in self.engine.fire(index, facts)]
-            per_phase.append(matched)
-            for rule in matched:
+            conclusions = self._exclusive[index]
+            matched = []
+            for pos in self.engine.fire(index, facts):
+                rule = phase.rules[pos]
+                matched.append(rule)
                 fired.append(rule)
-                for key, value in rule.exclusive.items():
+                exclusive[id(rule)] = conclusions[pos]
+                for key, value in conclusions[pos].items():
                     drawn.setdefault(key, value)  # first rule in file order wins
+            per_phase.append(matched)
             values.update(drawn)  # a later phase may revise an earlier one
             values.update(forced)
             drawn.update(forced)
-            facts.update({f"decision.{k}": v for k, v in drawn.items()})
-        contributing = [r for r in fired if all(values.get(k) == v for k, v in r.exclusive.items())]
+            for key, value in drawn.items():
+                facts["decision." + key] = value
+        contributing = [r for r in fired if all(values.get(k) == v for k, v in exclusive[id(r)].items())]
         return Evaluation(values, contributing, facts, per_phase)
 
     def decide(self, rep: Representation, reference: str, now: datetime | None = None,

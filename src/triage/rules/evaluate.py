@@ -20,10 +20,19 @@ from .conditions import LIST_SENTINEL, durable_key
 _MISSING = object()
 
 
+_KEYS: dict[str, str] = {}  # durable_key of each fact path seen (the verifier asks for the same ones)
+
+
 def payload(facts: Mapping[str, Any]) -> dict[str, Any]:
     """Facts keyed as the engine keys them, lists with their sentinel item."""
-    return {durable_key(path): ([LIST_SENTINEL, *value] if isinstance(value, list) else value)
-            for path, value in facts.items()}
+    keys = _KEYS
+    out: dict[str, Any] = {}
+    for path, value in facts.items():
+        key = keys.get(path)
+        if key is None:
+            key = keys[path] = durable_key(path)
+        out[key] = [LIST_SENTINEL, *value] if isinstance(value, list) else value
+    return out
 
 
 def _compare(op: str, left: Any, right: Any) -> bool:

@@ -345,16 +345,17 @@ def pairwise(dims: list[Dimension], rng: random.Random) -> list[Case]:
                 row = [0] * len(sizes) if background == "plain" else _sparse(sizes, rng)
                 row[a], row[b] = va, vb
                 cases.append(row)
+    positions = list(itertools.combinations(range(len(dims)), 2))
     covered: set[tuple[int, int, int, int]] = set()
     for row in cases:
-        covered.update(_pairs(row))
-    for i, j in itertools.combinations(range(len(dims)), 2):
+        covered.update([(i, row[i], j, row[j]) for i, j in positions])
+    for i, j in positions:
         for vi in range(sizes[i]):
             for vj in range(sizes[j]):
                 if (i, vi, j, vj) not in covered:
                     row = _sparse(sizes, rng)
                     row[i], row[j] = vi, vj
-                    covered.update(_pairs(row))
+                    covered.update([(k, row[k], m, row[m]) for k, m in positions])
                     cases.append(row)
     return [tuple(r) for r in cases]
 
@@ -387,11 +388,6 @@ def standing_block(dims: list[Dimension]) -> list[Case]:
             row[a], row[b], row[c] = va, vb, vc
             out.append(tuple(row))
     return out
-
-
-def _pairs(row: list[int]) -> Iterator[tuple[int, int, int, int]]:
-    for i, j in itertools.combinations(range(len(row)), 2):
-        yield (i, row[i], j, row[j])
 
 
 def random_cases(dims: list[Dimension], rng: random.Random, n: int) -> Iterator[Case]:

@@ -27,6 +27,7 @@ on, so any decision can be reproduced later from the same rules.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import os
 import re
@@ -74,8 +75,9 @@ class Rule:
     yields_to: tuple[str, ...] = ()  # these rules (ids or patterns such as refuse.*) win where both hold
     fallback: bool = False  # applies only where no earlier rule of the phase decided
 
-    @property
+    @functools.cached_property
     def exclusive(self) -> dict[str, Any]:
+        """The exclusive conclusions of ``then`` (read for every case: computed once)."""
         return {k: v for k, v in self.then.items() if k in EXCLUSIVE_CONCLUSIONS}
 
     def cumulative(self, key: str) -> list[Any]:
