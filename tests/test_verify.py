@@ -137,7 +137,7 @@ def test_cli_verify_reports_a_violation_ready_to_paste(run: Any, tmp_path: Path)
     """A violation prints the invariant, its authority, the rules fired and the smallest case as
     one line of JSON; exit 1. --json gives the same findings as data."""
     rules = _copy(tmp_path)
-    _edit(rules / "30-who.yaml", "derived.function: $care_leaver_functions}", "derived.function: {exists: true}}")
+    _edit(rules / "30-who.yaml", "derived.functions: {contains_any: $care_leaver_functions}}", "derived.function: {exists: true}}")
     r = run("--rules", str(rules), "rules", "verify", "--cases", "3000", "--seed", "6")
     assert r.code == 1
     assert "VIOLATION standing.care_leaver_limited" in r.out
