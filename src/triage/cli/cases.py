@@ -104,7 +104,8 @@ def due(obj: Context, within: int | None, overdue: bool, procedure: str | None, 
     from triage.cases import workflow
 
     from .text import due_table
-    rows = workflow.due(obj.log(), obj.rules(), _today(today), within=within, overdue=overdue, procedure=procedure)
+    rows = workflow.due(obj.log(existing=True), obj.rules(), _today(today), within=within, overdue=overdue,
+                        procedure=procedure)
     if as_json:
         echo_json(rows)
     else:
@@ -121,7 +122,7 @@ def case_cmd(obj: Context, ref: str, today: str | None, as_json: bool) -> None:
     from triage.cases import workflow
 
     from .text import case_text
-    report = workflow.case_report(obj.log(), obj.rules(), ref, _today(today))
+    report = workflow.case_report(obj.log(existing=True), obj.rules(), ref, _today(today))
     if as_json:
         echo_json(report)
     else:
@@ -140,7 +141,7 @@ def letters(obj: Context, ref: str, out_dir: str, templates: tuple[str, ...]) ->
     """Re-draft the letters of a logged decision (the latest on REF, or one by id), as a
     manager's overrides of it leave it."""
     from triage import api
-    store = obj.log()
+    store = obj.log(existing=True)
     row = store.get(ref) if ref.startswith("d-") and ref[2:].isdigit() else store.history(ref)[-1]
     ruleset = obj.rules()
     if row.decision["ruleset"] != ruleset.hash:

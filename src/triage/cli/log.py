@@ -37,7 +37,7 @@ def log_list(obj: Context, since: str | None, until: str | None, procedure: str 
                 date.fromisoformat(value)
             except ValueError:
                 raise UsageError(f"{name}: {value!r} is not a date; write YYYY-MM-DD") from None
-    rows = obj.log().find(since=since, until=until, procedure=procedure, disposition=disposition,
+    rows = obj.log(existing=True).find(since=since, until=until, procedure=procedure, disposition=disposition,
                           representation_type=rtype, latest_only=latest, limit=limit)
     if as_json:
         echo_json([{"decision": r.decision, "representation": r.representation} for r in rows])
@@ -50,7 +50,7 @@ def log_list(obj: Context, since: str | None, until: str | None, procedure: str 
 @click.pass_obj
 def log_verify(obj: Context) -> None:
     """Check the log's hash chain: report the first record altered or removed."""
-    store = obj.log()
+    store = obj.log(existing=True)
     problems = store.verify()
     if problems:
         for p in problems:
@@ -66,7 +66,7 @@ def log_verify(obj: Context) -> None:
 def log_overrides(obj: Context, as_json: bool) -> None:
     """Overrides, and how often each rule's conclusion was overridden (for rule review)."""
     from triage.cases.workflow import override_counts
-    store = obj.log()
+    store = obj.log(existing=True)
     counts = override_counts(store)
     if as_json:
         echo_json({"overrides": store.overrides(), "per_rule": dict(counts)})
@@ -85,7 +85,7 @@ def log_overrides(obj: Context, as_json: bool) -> None:
 @click.pass_obj
 def log_show(obj: Context, ref: str, as_json: bool) -> None:
     """Show every decision on a reference (or one decision by id, d-000123)."""
-    store = obj.log()
+    store = obj.log(existing=True)
     rows = [store.get(ref)] if ref.startswith("d-") and ref[2:].isdigit() else store.history(ref)
     if as_json:
         echo_json([{"decision": r.decision, "representation": r.representation} for r in rows])
@@ -108,7 +108,7 @@ def log_show(obj: Context, ref: str, as_json: bool) -> None:
 def override(obj: Context, ref: str, field: str, to: str, reason: str, by: str) -> None:
     """Change a decision's route, disposition or reason, with reasons (the original stays)."""
     from triage.cases import workflow
-    record_ = workflow.override(ref, field, to, reason, by, db=obj.log(), rules=obj.rules())
+    record_ = workflow.override(ref, field, to, reason, by, db=obj.log(existing=True), rules=obj.rules())
     click.echo(f"overridden: {ref} {field} {record_['from_value']} -> {to} (decision {record_['decision_id']}, "
                f"by {by})")
 

@@ -29,7 +29,7 @@ def register(cli: click.Group) -> None:
         from triage import report
 
         rules = obj.rules()
-        data = report.build(obj.log(), rules, year=year or report.last_complete_year(), years=years, basis=basis,
+        data = report.build(obj.log(existing=True), rules, year=year or report.last_complete_year(), years=years, basis=basis,
                             suppress_below=suppress_below)
         written = report.write(data, fmt, out, rules)
         if out is None:

@@ -1,4 +1,4 @@
-"""`triage rules` (check, readability, test): check and test the rules in rules/."""
+"""`triage rules` (check, readability, test, settings): check and test the rules, show the settings."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 
-from .common import Context
+from .common import Context, echo_json
 
 
 @click.group()
 def rules() -> None:
-    """Check and test the rules in rules/."""
+    """Check and test the rules, and show the effective settings."""
 
 
 @rules.command("check")
@@ -48,29 +48,62 @@ def rules_readability(obj: Context) -> None:
 
 
 @rules.command("test")
-@click.option("--dir", "directory", metavar="DIR", help="Scenario directory (default: scenarios/ in the rules directory).")
+@click.option("--dir", "directory", metavar="DIR",
+              help="Run only this scenario directory, against the effective rules (default: the shipped "
+                   "scenarios against the shipped settings, then the council folder's scenarios).")
 @click.option("-v", "--verbose", is_flag=True, help="List every scenario, not only failures.")
 @click.pass_obj
 def rules_test(obj: Context, directory: str | None, verbose: bool) -> None:
     """Run the scenario files (given a case, expect a decision)."""
     from triage.api import decider
+    from triage.rules.council import scenario_suites
     from triage.rules.scenarios import load_scenarios, run_scenario, uncovered_rules
     ruleset = obj.rules()
-    scenarios = load_scenarios(Path(directory) if directory else ruleset.directory / "scenarios")
-    d = decider(ruleset)
-    outcomes = [run_scenario(d, sc) for sc in scenarios]
-    failed = [o for o in outcomes if not o.passed]
-    for o in outcomes:
-        if verbose or not o.passed:
-            click.echo(f"{'PASS' if o.passed else 'FAIL'} {o.scenario.file}: {o.scenario.name}")
-            for f in o.failures:
-                click.echo(f"     {f}")
-    missing = uncovered_rules(ruleset, outcomes)
+    suites = [("scenarios", ruleset, Path(directory))] if directory else scenario_suites(ruleset)
+    all_outcomes, missing = [], []
+    for label, rules_, folder in suites:
+        outcomes = [run_scenario(decider(rules_), sc) for sc in load_scenarios(folder)]
+        failed = [o for o in outcomes if not o.passed]
+        for o in outcomes:
+            if verbose or not o.passed:
+                click.echo(f"{'PASS' if o.passed else 'FAIL'} {o.scenario.file}: {o.scenario.name}")
+                for f in o.failures:
+                    click.echo(f"     {f}")
+        if len(suites) > 1:
+            against = "the shipped settings" if rules_.council_dir is None else "the council's settings"
+            click.echo(f"{label} ({folder}, against {against}): {len(outcomes) - len(failed)} passed, "
+                       f"{len(failed)} failed")
+        if label == "shipped scenarios" or directory:
+            missing = uncovered_rules(rules_, outcomes)
+        all_outcomes += outcomes
     for rid in missing:
         click.echo(f"UNCOVERED rule {rid}: no scenario fires it")
-    click.echo(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")
+    failed = [o for o in all_outcomes if not o.passed]
+    click.echo(f"{len(all_outcomes) - len(failed)} passed, {len(failed)} failed")
     if failed or missing:
         raise SystemExit(1)
+
+
+@rules.command("settings")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: each key with its value and file.")
+@click.pass_obj
+def rules_settings(obj: Context, as_json: bool) -> None:
+    """Every effective setting with the file it came from (shipped, or the council folder's)."""
+    import json
+
+    from triage.rules.council import settings_listing
+    ruleset = obj.rules()
+    rows = settings_listing(ruleset)
+    if as_json:
+        echo_json([{"key": k, "value": v, "file": f} for k, v, f in rows])
+        return
+    click.echo(f"rules:            {ruleset.directory}")
+    click.echo(f"council folder:   {ruleset.council_dir or '(none: the shipped settings alone)'}")
+    click.echo(f"letter templates: {', '.join(str(d) for d in ruleset.letter_dirs)}")
+    click.echo(f"ruleset:          {ruleset.hash}\n")
+    width = max(len(k) for k, _, _ in rows)
+    for key, value, source in rows:
+        click.echo(f"{key:{width}}  {json.dumps(value):24}  {source}")
 
 
 def register(cli: click.Group) -> None:

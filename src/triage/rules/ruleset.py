@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from triage.contract import vocab
-from triage.contract.errors import RuleError, RuleErrors
+from triage.contract.errors import RuleError, RuleErrors, UsageError
 from triage.contract.hints import suggest
 
 from .conditions import ConditionError, compile_condition
@@ -98,6 +98,12 @@ class RuleSet:
     hash: str
     council: dict[str, Any] = field(default_factory=dict)
     templates_dir: Path | None = None
+    # The council folder layered over the shipped rules (None: the shipped layer alone), the
+    # letter template folders in the order they are searched (the council's first), and the
+    # file every effective setting came from (dotted key path -> file).
+    council_dir: Path | None = None
+    letter_dirs: list[Path] = field(default_factory=list)
+    setting_sources: dict[str, str] = field(default_factory=dict)
 
     @property
     def rules(self) -> list[Rule]:
@@ -130,24 +136,45 @@ def _read_yaml(path: Path, errors: list[RuleError]) -> Any:
     return None
 
 
-def ruleset_hash(directory: Path, templates: Path | None = None) -> str:
+def ruleset_hash(directory: Path, templates: Path | None = None, council: Path | None = None) -> str:
     """sha256 over every rule, setting and taxonomy file and every letter template
-    (scenarios excluded: they only test), so a decision and its letters can be reproduced."""
+    (scenarios excluded: they only test), and the council folder's files on top, so a
+    decision and its letters can be reproduced."""
     digest = hashlib.sha256()
     files = sorted(directory.glob("*.yaml"))
     if templates is not None and templates.is_dir():
         files += sorted(templates.glob("*.j2"))
     for path in files:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    if council is not None:
+        for path in council_files(council):
+            digest.update(b"council/" + path.relative_to(council).as_posix().encode() + b"\0"
+                          + path.read_bytes() + b"\0")
     return "sha256:" + digest.hexdigest()
 
 
+COUNCIL_FILES = ("council.yaml", "settings.yaml", "taxonomy.yaml")
+
+
+def council_files(council: Path) -> list[Path]:
+    """The files of a council folder that decide (its scenarios only test)."""
+    files = [council / name for name in COUNCIL_FILES if (council / name).is_file()]
+    letters = council / "templates" / "letters"
+    return files + (sorted(letters.glob("*.j2")) if letters.is_dir() else [])
+
+
 def default_templates_dir(rules_dir: Path) -> Path:
-    """``TRIAGE_TEMPLATES``, else templates/letters/ beside the rules directory."""
+    """``TRIAGE_TEMPLATES``, else templates/letters/ beside the rules directory when there is
+    one (a copy of the rules given with --rules), else the shipped letter templates."""
     import os
 
+    from triage.contract.shipped import templates_dir
+
     env = os.environ.get("TRIAGE_TEMPLATES")
-    return Path(env) if env else rules_dir.resolve().parent / "templates" / "letters"
+    if env:
+        return Path(env)
+    beside = rules_dir.resolve().parent / "templates" / "letters"
+    return beside if beside.is_dir() else templates_dir("letters")
 
 
 def _jsonable(value: Any) -> Any:
@@ -164,8 +191,9 @@ def _jsonable(value: Any) -> Any:
 class _Loader_:
     """Collects every problem in one pass, so `triage rules check` can report them all."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, council: Path | None = None) -> None:
         self.dir = directory
+        self.council = council
         self.errors: list[RuleError] = []
 
     def err(self, message: str, file: str | None = None, rule_id: str | None = None) -> None:
@@ -185,17 +213,27 @@ class _Loader_:
     def load(self) -> RuleSet:
         if not self.dir.is_dir():
             raise RuleError(f"no rules directory at {self.dir} (give --rules DIR or set TRIAGE_RULES)")
-        settings = _jsonable(self.support("settings.yaml"))
-        council = self.support("council.yaml")
+        if self.council is not None and not self.council.is_dir():
+            raise UsageError(f"no council folder at {self.council} (give --council DIR or set TRIAGE_COUNCIL; "
+                             "`triage init DIR` creates one)")
+        from .layers import Layers
+
+        layers = Layers(self.dir, self.council, self.errors)
+        settings, sources = layers.settings()
+        council = layers.council()
+        taxonomy_data = layers.taxonomy()
+        if self.errors:  # the rules read the settings: report the configuration first
+            raise RuleErrors(self.errors)
         self.templates = default_templates_dir(self.dir)
-        self.letter_ids = {p.name.removesuffix(".txt.j2") for p in self.templates.glob("*.txt.j2")
+        letter_dirs = layers.letter_dirs(self.templates)
+        self.letter_ids = {p.name.removesuffix(".txt.j2") for d in letter_dirs for p in d.glob("*.txt.j2")
                            if not p.name.startswith("_")}
         questions = self.support("questions.yaml")
         flags = self.support("flags.yaml")
         problems: list[str] = []
-        taxonomy = Taxonomy.from_data(self.support("taxonomy.yaml"), problems)
+        taxonomy = Taxonomy.from_data(taxonomy_data, problems)
         for p in problems:
-            self.err(p, file=str(self.dir / "taxonomy.yaml"))
+            self.err(p, file=layers.taxonomy_file)
         for kind in ("services", "natures"):
             for entry in getattr(taxonomy, kind).entries.values():
                 if entry.function is not None and entry.function not in vocab.FUNCTIONS:
@@ -260,7 +298,8 @@ class _Loader_:
         if self.errors:
             raise RuleErrors(self.errors)
         return RuleSet(self.dir, phases, settings, taxonomy, questions, flags, lists,
-                       ruleset_hash(self.dir, self.templates), council, self.templates)
+                       ruleset_hash(self.dir, self.templates, self.council), council, self.templates,
+                       self.council, letter_dirs, sources)
 
     def rule(self, raw: Any, pos: int, file: str, phase_when: dict[str, Any], resolve: Any,
              seen: dict[str, str], flags: dict[str, str], questions: dict[str, Any],
@@ -339,16 +378,20 @@ def _decision_refs(when: Any) -> set[str]:
 
 
 def default_rules_dir() -> Path:
-    """``TRIAGE_RULES``, else the ``rules/`` directory of the checkout this package runs from."""
-    import os
+    """``TRIAGE_RULES``, else the rules shipped with the package."""
+    from triage.contract.shipped import rules_dir
 
     env = os.environ.get("TRIAGE_RULES")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[3] / "rules"
+    return Path(env) if env else rules_dir()
 
 
-_cache: dict[Path, RuleSet] = {}
+def default_council_dir() -> Path | None:
+    """``TRIAGE_COUNCIL``, else none (the shipped rules alone)."""
+    env = os.environ.get("TRIAGE_COUNCIL")
+    return Path(env) if env else None
+
+
+_cache: dict[tuple[Path, Path | None], RuleSet] = {}
 
 
 def _code_key() -> str:
@@ -364,7 +407,7 @@ def _code_key() -> str:
     return digest.hexdigest()[:16]
 
 
-def _cache_path(directory: Path) -> Path | None:
+def _cache_path(directory: Path, council: Path | None = None) -> Path | None:
     """Where a loaded, validated ruleset is kept between runs (see triage.clock.calendar for the
     cache directory). Keyed by the ruleset hash and the code, so any edit invalidates it."""
     from triage.clock.calendar import cache_dir
@@ -373,24 +416,24 @@ def _cache_path(directory: Path) -> Path | None:
     if base is None:
         return None
     templates = default_templates_dir(directory)
-    return base / f"ruleset-{ruleset_hash(directory, templates).split(':')[1][:24]}-{_code_key()}.pickle"
+    return base / f"ruleset-{ruleset_hash(directory, templates, council).split(':')[1][:24]}-{_code_key()}.pickle"
 
 
-def _load_cached(directory: Path) -> RuleSet:
+def _load_cached(directory: Path, council: Path | None = None) -> RuleSet:
     """Load a ruleset, from the cache when the same files were validated before: a cold
     `triage assess` then needs neither PyYAML nor the validation pass."""
     import pickle
 
-    path = _cache_path(directory)
+    path = _cache_path(directory, council)
     if path is not None and path.exists():
         try:
             with path.open("rb") as f:
                 cached = pickle.load(f)
-            if isinstance(cached, RuleSet) and cached.directory == directory:
+            if isinstance(cached, RuleSet) and cached.directory == directory and cached.council_dir == council:
                 return cached
         except Exception:  # a damaged or foreign cache file: load afresh
             pass
-    ruleset = _Loader_(directory).load()
+    ruleset = _Loader_(directory, council).load()
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -403,11 +446,22 @@ def _load_cached(directory: Path) -> RuleSet:
     return ruleset
 
 
-def load_rules(directory: str | Path | None = None) -> RuleSet:
-    """Load and validate a rules directory (cached per process and directory, and between
-    runs in the cache directory)."""
+def load_rules(directory: str | Path | None = None, council: str | Path | None = None) -> RuleSet:
+    """Load and validate the rules: a rules directory (default: ``TRIAGE_RULES``, else the
+    shipped rules) with a council folder on top (default: ``TRIAGE_COUNCIL``, else none).
+    Cached per process, and between runs in the cache directory."""
     path = Path(directory) if directory else default_rules_dir()
-    key = path.resolve()
+    layer = Path(council) if council else default_council_dir()
+    return _load(path, layer)
+
+
+def shipped_layer(rules: RuleSet) -> RuleSet:
+    """The same rules without the council's layer: what the shipped scenarios are written for."""
+    return rules if rules.council_dir is None else _load(rules.directory, None)
+
+
+def _load(path: Path, council: Path | None) -> RuleSet:
+    key = (path.resolve(), council.resolve() if council is not None else None)
     if key not in _cache:
-        _cache[key] = _load_cached(path)
+        _cache[key] = _load_cached(path, council)
     return _cache[key]

@@ -29,6 +29,7 @@ from starlette.routing import Route
 
 from triage.contract import vocab
 from triage.contract.errors import InputError, NotFoundError, Problem, TriageError
+from triage.contract.shipped import templates_dir
 
 from .auth import new_csrf_token, password_version, same_token, verify_user_password
 from .backend import Backend
@@ -36,7 +37,7 @@ from .http import Query, problems_of, status_of
 from .search import LogFilter, search
 from .views import case_view, words
 
-WEB_TEMPLATES = Path(__file__).resolve().parents[3] / "templates" / "web"
+WEB_TEMPLATES = templates_dir("web")
 
 SIGNIN_LIMIT = 10            # failed sign-ins per name ...
 SIGNIN_WINDOW = 15 * 60      # ... within this many seconds, then wait
