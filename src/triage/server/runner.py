@@ -12,10 +12,17 @@ from typing import Any
 import uvicorn
 
 
-def run(app: Any, host: str, port: int, *, log_level: str = "info") -> None:
-    """Serve until interrupted (Ctrl-C or SIGTERM stop it cleanly)."""
-    uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False, server_header=False,
-                timeout_graceful_shutdown=10)
+def run(app: Any, host: str, port: int, *, log_level: str = "info", forwarded_allow_ips: str | None = None,
+        access_log: bool = False) -> None:
+    """Serve until interrupted (Ctrl-C or SIGTERM stop it cleanly).
+
+    ``forwarded_allow_ips``: the reverse proxies whose X-Forwarded-For and X-Forwarded-Proto
+    headers are trusted (comma-separated addresses or networks); none by default, so a client
+    cannot claim another address. ``access_log``: uvicorn's own text access log (the service writes its
+    JSON request log itself)."""
+    uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=bool(forwarded_allow_ips),
+                forwarded_allow_ips=forwarded_allow_ips or "", access_log=access_log,
+                server_header=False, timeout_graceful_shutdown=10)
 
 
 class BackgroundServer:
