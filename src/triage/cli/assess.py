@@ -16,7 +16,7 @@ from .common import Context, echo_json, read_input
 
 @click.command()
 @click.argument("case", required=False, metavar="CASE.json|-")
-@click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON (CONTRACT section 2).")
+@click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON (its fields: docs/reference.md).")
 @click.option("--batch", metavar="FILE.jsonl|-", help="Assess one representation per line; print one JSON result per line.")
 @click.option("--letters", "letters_dir", metavar="DIR",
               help="Write the decision's draft letters (.txt, .html, .docx) into DIR and record them in the log.")

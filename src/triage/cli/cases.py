@@ -29,7 +29,7 @@ EVENT_OPTIONS = [
     click.option("--stage", type=click.IntRange(1, 3), help="The stage (responded)."),
     click.option("--finding", type=click.Choice(["upheld", "partially_upheld", "not_upheld", "no_finding"])),
     click.option("--outcome-label", "actual_outcomes", multiple=True, metavar="LABEL",
-                  help="An actual outcome (seed table 11 label); repeatable."),
+                  help="An actual outcome (a label of the taxonomy's actual_outcomes); repeatable."),
     click.option("--reason", help="Why (extended, officer_decision)."),
     click.option("--until", metavar="DATE", help="extended: the new response date (default: the maximum)."),
     click.option("--to-stage", type=click.IntRange(2, 3), help="escalation_requested: stage 2 or 3."),
@@ -37,7 +37,7 @@ EVENT_OPTIONS = [
     click.option("--answer", type=click.Choice(["yes", "no"]), help="officer_decision: the answer."),
     click.option("--by", help="officer_decision: who decided."),
     click.option("--referral-type", type=click.Choice(["education_non_social_care", "social_care", "not_known"])),
-    click.option("--lgsco-outcome", "outcome", metavar="LABEL", help="lgsco_decision: the outcome (seed table 12 label)."),
+    click.option("--lgsco-outcome", "outcome", metavar="LABEL", help="lgsco_decision: the outcome (a label of the taxonomy's lgsco_outcomes)."),
     click.option("--remedy-amount", type=float, help="lgsco_decision: remedy in pounds."),
 ]
 
@@ -54,7 +54,7 @@ def _event_options(f: Any) -> Any:
     ["acknowledged", "extended", "statement_agreed", "responded", "escalation_requested", "panel_held",
      "panel_report", "officer_decision", "withdrawn", "closed", "lgsco_referral", "lgsco_decision"]))
 @_event_options
-@click.option("--batch", metavar="FILE.jsonl|-", help="Record one event per line (CONTRACT section 3).")
+@click.option("--batch", metavar="FILE.jsonl|-", help="Record one event per line (JSON Lines; docs/reference.md).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_obj
 def record(obj: Context, ref: str | None, event: str | None, batch: str | None, as_json: bool, date_: str | None,

@@ -86,13 +86,18 @@ def rules_test(obj: Context, directory: str | None, verbose: bool) -> None:
 
 @rules.command("settings")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: each key with its value and file.")
+@click.option("--reference", is_flag=True, help="Print the settings reference (Markdown): every key, its values, "
+                                                 "the shipped value and its authority.")
 @click.pass_obj
-def rules_settings(obj: Context, as_json: bool) -> None:
+def rules_settings(obj: Context, as_json: bool, reference: bool) -> None:
     """Every effective setting with the file it came from (shipped, or the council folder's)."""
     import json
 
-    from triage.rules.council import settings_listing
+    from triage.rules.council import settings_listing, settings_reference
     ruleset = obj.rules()
+    if reference:
+        click.echo(settings_reference(ruleset), nl=False)
+        return
     rows = settings_listing(ruleset)
     if as_json:
         echo_json([{"key": k, "value": v, "file": f} for k, v, f in rows])
@@ -104,6 +109,24 @@ def rules_settings(obj: Context, as_json: bool) -> None:
     width = max(len(k) for k, _, _ in rows)
     for key, value, source in rows:
         click.echo(f"{key:{width}}  {json.dumps(value):24}  {source}")
+
+
+@rules.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: phases with their rules.")
+@click.pass_obj
+def rules_show(obj: Context, as_json: bool) -> None:
+    """Every rule, phase by phase: its id, what it decides and its authority."""
+    ruleset = obj.rules()
+    if as_json:
+        echo_json([{"phase": p.name, "title": p.title, "file": p.file,
+                    "rules": [{"id": r.id, "title": r.title, "citation": r.citation, "then": r.then} for r in p.rules]}
+                   for p in ruleset.phases])
+        return
+    for phase in ruleset.phases:
+        click.echo(f"{phase.title} ({phase.file}, {len(phase.rules)} rules)")
+        for r in phase.rules:
+            click.echo(f"  {r.id}: {r.title} [{r.citation}]")
+        click.echo("")
 
 
 def register(cli: click.Group) -> None:
