@@ -380,7 +380,7 @@ def check(data: Any, spec: Any, source: YamlFile | None, file: str, *, partial: 
         src, name = where
         errors.append(ConfigError(message, file=name, line=src.line(path) if src else None, path=path))
 
-    def walk(value: Any, spec: Any, path: KeyPath) -> None:
+    def walk(value: Any, spec: Any, path: KeyPath, partial: bool) -> None:
         if isinstance(spec, Section):
             if value is None and path == ():
                 value = {}
@@ -391,7 +391,7 @@ def check(data: Any, spec: Any, source: YamlFile | None, file: str, *, partial: 
                 if key not in spec.fields:
                     err((*path, key), f"unknown key{_key_hint(key, spec, data_spec, path)}")
                 else:
-                    walk(v, spec.fields[key], (*path, key))
+                    walk(v, spec.fields[key], (*path, key), partial)
             if not partial:
                 for key, sub in spec.fields.items():
                     if key not in value and not sub.optional:
@@ -401,7 +401,7 @@ def check(data: Any, spec: Any, source: YamlFile | None, file: str, *, partial: 
                 err(path, f"must be a list, not {_show(value)}")
                 return
             for i, item in enumerate(value):
-                walk(item, spec.item, (*path, i))
+                walk(item, spec.item, (*path, i), False)  # a list item is whole, even in a layer
         elif isinstance(spec, MapOf):
             if not isinstance(value, dict):
                 err(path, f"must be a mapping, not {_show(value)}")
@@ -410,7 +410,7 @@ def check(data: Any, spec: Any, source: YamlFile | None, file: str, *, partial: 
                 if spec.keys is not None and key not in spec.keys:
                     err((*path, key), f"{key!r} is not a known value{suggest(key, spec.keys)}")
                 else:
-                    walk(v, spec.value, (*path, key))
+                    walk(v, spec.value, (*path, key), False)  # an entry replaces a whole shipped one
         elif isinstance(spec, Either):
             found = [check(value, option, None, file) for option in spec.options]
             if all(found):
@@ -424,7 +424,7 @@ def check(data: Any, spec: Any, source: YamlFile | None, file: str, *, partial: 
                 err(path, problem)
 
     data_spec = spec
-    walk(data, spec, ())
+    walk(data, spec, (), partial)
     return errors
 
 
