@@ -17,7 +17,7 @@ OUTSIDE = re.compile(r"\.\./shared|CONTRACT(\.md)? sections?|DOMAIN(\.md)? secti
 # Files another engineer is editing; their remaining references are listed for the lead to fix
 # at merge (rule titles and citations, scenario sources).
 ELSEWHERE = {"rules/10-representation.yaml", "rules/20-scope.yaml", "rules/30-who.yaml", "rules/50-disposition.yaml",
-             "rules/70-advocacy-flags.yaml"}
+             "rules/70-advocacy-flags.yaml", "src/triage/rules/engine.py", "src/triage/rules/facts.py"}
 
 
 def _shipped_files() -> list[Path]:
@@ -53,16 +53,19 @@ def test_no_help_text_points_outside(run: Any, command: tuple[str, ...]) -> None
     assert r.code == 0 and not OUTSIDE.search(r.out) and "seed" not in r.out.lower()
 
 
-def test_the_reference_lists_every_value() -> None:
+def test_the_reference_lists_every_value(tmp_path: Path, rules: Any) -> None:
     """docs/reference.md names every fixed value of the input, the decision, the events and the
     report's table ids."""
+    from triage import report
+    from triage.log.store import DecisionLog
+
+    table_ids = [t["id"] for t in report.build(DecisionLog(tmp_path / "empty.db"), rules, year="2024-25")["tables"]]
     text = (ROOT / "docs" / "reference.md").read_text()
     values = {*vocab.RECEIVED_VIA, *vocab.KINDS, *vocab.RELATIONSHIPS, *vocab.FUNCTIONS, *vocab.OUTSIDE_COUNCIL,
               *vocab.COURT, *vocab.CRIMINAL, *vocab.TRIBUNAL, *vocab.DISCIPLINARY, *vocab.REPRESENTATION_TYPES,
               *vocab.PROCEDURES, *vocab.DISPOSITIONS, *vocab.REASONS, *vocab.QUESTIONS, *vocab.FINDINGS,
               *vocab.EVENTS, *vocab.LGSCO_REFERRAL_TYPES, *vocab.DEADLINE_LABELS}
-    from triage.report.tables import TABLE_IDS
-    missing = sorted(v for v in [*values, *TABLE_IDS] if f"`{v}`" not in text)
+    missing = sorted(v for v in [*values, *table_ids] if f"`{v}`" not in text)
     assert missing == []
 
 

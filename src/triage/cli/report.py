@@ -28,8 +28,13 @@ def register(cli: click.Group) -> None:
         """The annual report (Regulation 13(3)): every table, several years side by side."""
         from triage import report
 
+        from triage.contract.errors import UsageError
+
         rules = obj.rules()
-        data = report.build(obj.log(existing=True), rules, year=year or report.last_complete_year(), years=years, basis=basis,
+        year_ = report.parse_year(year or report.last_complete_year())  # a bad option before a missing log
+        if fmt == "csv" and out is None:
+            raise UsageError("--format csv writes one file per table: give --out DIR")
+        data = report.build(obj.log(existing=True), rules, year=year_, years=years, basis=basis,
                             suppress_below=suppress_below)
         written = report.write(data, fmt, out, rules)
         if out is None:

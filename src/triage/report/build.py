@@ -52,8 +52,8 @@ class Counts:
 
 def build(log: Any, rules: Any, year: str | FinancialYear = "2024-25", years: int = 3, basis: str = "received",
           suppress_below: int | None = None) -> dict[str, Any]:
-    """The annual report as docs/reference.md, "The annual report" JSON: every table for ``years`` financial
-    years ending with ``year``, counted on the ``basis`` of the received or resolved date."""
+    """The annual report as JSON (docs/reference.md, "The annual report"): every table for ``years``
+    financial years ending with ``year``, counted on the ``basis`` of the received or resolved date."""
     fy = parse_year(year)
     if basis not in ("received", "resolved"):
         raise UsageError(f"--basis: {basis!r} is not a basis; use received or resolved")
