@@ -412,12 +412,13 @@ def check(data: Any, spec: Any, source: YamlFile | None, file: str, *, partial: 
                 else:
                     walk(v, spec.value, (*path, key), False)  # an entry replaces a whole shipped one
         elif isinstance(spec, Either):
-            found = [check(value, option, None, file) for option in spec.options]
+            found = [check(value, option, None, "") for option in spec.options]
             if all(found):
+                # Explain by the shape the value was written in: a mapping by the mapping form.
+                closest = next((f for o, f in zip(spec.options, found)
+                                if isinstance(o, Section) == isinstance(value, dict)), found[0])
                 kinds = " or ".join("a date" if isinstance(o, Leaf) else "{date, name}" for o in spec.options)
-                detail = found[0][0].args[0].split(": ", 1)[-1] if not isinstance(value, dict) else \
-                    found[-1][0].args[0].split(": ", 1)[-1]
-                err(path, f"must be {kinds}: {detail}")
+                err(path, f"must be {kinds}: {closest[0]}")
         elif isinstance(spec, Leaf):
             problem = spec.check(value)
             if problem:
