@@ -106,6 +106,10 @@ def test_a_council_installs_configures_and_runs_everything(site: Any) -> None:
     assert "Hampshire County Council" in (work / "again" / "CS-2025-00142-ack_corporate_stage1.txt").read_text()
     report = json.loads(triage("--council", "council", "report", "--year", "2025-26").stdout)
     assert report["year"] == "2025/26"
+    triage("--council", "council", "report", "--year", "2025-26", "--format", "html", "--out", "report.html")
+    assert (work / "report.html").read_text().count("<svg") >= 1
+    assert "who.parent:" in triage("rules", "show").stdout
+    assert json.loads(triage("schema").stdout)["required"]
     missing = triage("--db", "typo.db", "report", code=2)
     assert missing.stderr.startswith(f"error: no decision log at typo.db: check --db or $TRIAGE_DB")
 
