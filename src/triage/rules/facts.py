@@ -6,7 +6,7 @@ Rules name facts by dotted paths (``complainant.relationship``). Three families:
   summaries stay out of the engine);
 - ``derived.*`` facts computed before evaluation (DURABLE.md: keep the fact flat and small);
   the taxonomy and the settings in ``rules/`` drive them, so they hold no policy of their own;
-- ``officer.<question>`` facts, the officer's recorded answers (docs/legal-basis.md, "Officer decisions");
+- ``officer.<question>`` facts, the officer's recorded answers (DOMAIN section 7);
 - ``decision.*`` facts, the conclusions of earlier phases.
 
 ``FACTS`` is the schema the rule loader checks every condition against.
