@@ -14,10 +14,14 @@ from triage.contract import vocab
 
 OUTSIDE = re.compile(r"\.\./shared|CONTRACT(\.md)? sections?|DOMAIN(\.md)? sections?|DOMAIN 3a|DURABLE\.md|"
                      r"CONTRACT\.md|DOMAIN\.md")
-# Files another engineer is editing; their remaining references are listed for the lead to fix
-# at merge (rule titles and citations, scenario sources).
+# The rules engine's files, which another engineer is editing: their remaining references (rule
+# titles and citations "DOMAIN 3a.N", scenario sources, comments) are listed for the lead to fix
+# at merge; then this set empties. (oracle, invariants: files of that work not yet merged here.)
 ELSEWHERE = {"rules/10-representation.yaml", "rules/20-scope.yaml", "rules/30-who.yaml", "rules/50-disposition.yaml",
-             "rules/70-advocacy-flags.yaml", "src/triage/rules/engine.py", "src/triage/rules/facts.py"}
+             "rules/70-advocacy-flags.yaml", "rules/invariants.yaml", "src/triage/rules/engine.py",
+             "src/triage/rules/facts.py", "src/triage/rules/derive.py", "src/triage/rules/oracle.py",
+             "src/triage/rules/invariants.py"}
+SEED = re.compile(r"seed (table )?\d")
 
 
 def _shipped_files() -> list[Path]:
@@ -50,7 +54,7 @@ def _commands(group: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]
 def test_no_help_text_points_outside(run: Any, command: tuple[str, ...]) -> None:
     """Every command's --help stands alone (no design-note sections, no links out)."""
     r = run(*command, "--help")
-    assert r.code == 0 and not OUTSIDE.search(r.out) and "seed" not in r.out.lower()
+    assert r.code == 0 and not OUTSIDE.search(r.out) and not SEED.search(r.out.lower())
 
 
 def test_the_reference_lists_every_value(tmp_path: Path, rules: Any) -> None:

@@ -27,17 +27,18 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     Its dependencies come from this environment, added by a .pth line, so nothing is
     downloaded; pip builds the wheel with the backend pyproject.toml names."""
     tmp = tmp_path_factory.mktemp("wheel")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "TRIAGE_"))}
     shutil.rmtree(ROOT / "build", ignore_errors=True)  # setuptools' work folder: a stale file would ship
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp / "dist"), str(ROOT)],
-                   check=True, capture_output=True)
+                   check=True, capture_output=True, env=clean)
     wheel = next((tmp / "dist").glob("triage-*.whl"))
     env = tmp / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True, env=clean)
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
     site = env / "lib" / version / "site-packages"
     (site / "zz_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     subprocess.run([sys.executable, "-m", "pip", "--python", str(env / "bin" / "python"), "install", "--no-deps",
-                    "-q", str(wheel)], check=True, capture_output=True)
+                    "-q", str(wheel)], check=True, capture_output=True, env=clean)
     return env
 
 
@@ -64,8 +65,9 @@ def test_the_wheel_is_imported_from_the_venv_with_its_data(venv: Path) -> None:
             "len(list((s.rules_dir() / 'scenarios').glob('*.yaml'))) > 0, "
             "[(s.templates_dir(k) / f).is_file() for k, f in [('letters', '_layout.html.j2'), "
             "('report', 'report.html.j2'), ('web', 'signin.html'), ('council', 'settings.yaml')]])")
+    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/")}
     out = subprocess.run([str(venv / "bin" / "python"), "-c", code], capture_output=True, text=True, cwd="/",
-                         check=True).stdout.splitlines()
+                         check=True, env=env).stdout.splitlines()
     assert out[0].startswith(str(venv / "lib"))
     assert out[1:] == ["['rules', 'templates']", f"{len(list((ROOT / 'rules').glob('*.yaml')))} True "
                        "[True, True, True, True]"]
