@@ -4,7 +4,7 @@
     decision = triage.assess(payload, db="triage.db")   # validate, decide, log
     decision = triage.decide(payload)                   # validate and decide, no log
 
-``payload`` is a dict, JSON text or bytes shaped as docs/reference.md, "A representation". Invalid input raises
+``payload`` is a dict, JSON text or bytes shaped as `triage schema` describes. Invalid input raises
 ``triage.InputError`` (its ``problems`` name each field and the fix) and logs nothing.
 """
 
@@ -159,7 +159,7 @@ class BatchResult:
 
 def assess_batch(lines: Iterable[bytes | str], *, db: DecisionLog | str | Path | None = None,
                  rules: RuleSet | str | Path | None = None) -> Iterator[BatchResult]:
-    """Assess JSON Lines one by one (docs/reference.md, "Batches"). Each line is its own transaction:
+    """Assess JSON Lines (one representation a line) one by one. Each line is its own transaction:
     a bad line logs nothing and the rest go on. Blank lines are skipped."""
     d = decider(rules)
     log = open_log(db)

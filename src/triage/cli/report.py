@@ -18,7 +18,7 @@ def register(cli: click.Group) -> None:
     @click.option("--basis", type=click.Choice(["received", "resolved"]), default="received", show_default=True,
                   help="Count each representation in the year it was received, or the year of its final response.")
     @click.option("--format", "fmt", type=click.Choice(["json", "md", "html", "csv"]), default="json",
-                  show_default=True, help="JSON (fields: docs/reference.md), Markdown, printable HTML, or one CSV per table.")
+                  show_default=True, help="JSON (every table with its groups, labels and counts), Markdown, printable HTML, or one CSV per table.")
     @click.option("--out", metavar="PATH", help="Write to PATH (a directory for csv). Default: standard output.")
     @click.option("--suppress-below", type=click.IntRange(min=1), metavar="K",
                   help="For publication: show counts from 1 to K-1 as <K.")

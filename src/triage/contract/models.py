@@ -121,7 +121,7 @@ class OfficerDecision(_Input):
 
 
 class Representation(_Input):
-    """Anything the complaints team must act on (docs/reference.md, "A representation")."""
+    """A representation: anything the complaints team must act on (the input of `triage assess`)."""
 
     reference: Reference | None = None
     received_date: date
@@ -149,7 +149,7 @@ EVENT_REQUIRES: dict[str, tuple[str, ...]] = {
 
 
 class Event(_Input):
-    """A step in a case's life (docs/reference.md, "A lifecycle event")."""
+    """A step in a case's life (the input of `triage record`)."""
 
     reference: Reference
     event: Literal[vocab.EVENTS]  # type: ignore[valid-type]
@@ -187,7 +187,7 @@ class OfficerQuestion(BaseModel):
 
 
 class Decision(BaseModel):
-    """A decision on one representation (docs/reference.md, "A decision")."""
+    """A decision on one representation (the output of `triage assess --json`)."""
 
     decision_id: str | None
     reference: str

@@ -192,7 +192,7 @@ class JsonApi:
             return error_response(exc, field="year")
 
     async def schema(self, request: Request) -> Response:
-        """GET /v1/schema: the JSON Schema of a representation (docs/reference.md, "A representation")."""
+        """GET /v1/schema: the JSON Schema of a representation, with the served rules' taxonomy."""
         from triage.api import schema
 
         return json_response(schema())

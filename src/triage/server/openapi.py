@@ -70,13 +70,13 @@ def document() -> dict[str, Any]:
 
     paths = {
         "/v1/assess": {"post": {
-            "summary": "Validate, decide and log one representation (docs/reference.md)",
+            "summary": "Validate, decide and log one representation; the decision",
             "parameters": [_IDEMPOTENCY, {"name": "letters", "in": "query", "required": False, "schema": {"type": "boolean"},
                                           "description": "Include the rendered drafts (text and html) in `letters`."}],
             "requestBody": body("Representation"),
             "responses": {**_ok("The decision, as logged", ref("DecisionWithLetters")), **_errors(401, 409, 413, 422, 503)}}},
         "/v1/events": {"post": {
-            "summary": "Record one lifecycle event (docs/reference.md); some re-assess the case",
+            "summary": "Record one lifecycle event; some re-assess the case",
             "parameters": [_IDEMPOTENCY], "requestBody": body("Event"),
             "responses": {**_ok("The event as recorded (and the new decision, if any)", ref("Recorded")),
                           **_errors(401, 409, 413, 422, 503)}}},
@@ -92,7 +92,7 @@ def document() -> dict[str, Any]:
                            {"name": "procedure", "in": "query", "schema": {"enum": list(vocab.PROCEDURES)}}, _TODAY],
             "responses": {**_ok("What is due", {"type": "array", "items": {"type": "object"}}), **_errors(401, 422)}}},
         "/v1/report/{year}": {"get": {
-            "summary": "The annual report (docs/reference.md)",
+            "summary": "The annual report: every table, several years side by side",
             "parameters": [{"name": "year", "in": "path", "required": True, "schema": {"type": "string"},
                             "example": "2024-25"},
                            {"name": "years", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10}},
