@@ -119,6 +119,16 @@ def test_council_details_are_checked(run: Any, council: Path) -> None:
     ]
 
 
+def test_bad_letter_settings_are_named_at_load(run: Any, council: Path) -> None:
+    """letters.font_size outside 6-30 points and a font that is not a name fail when the rules load."""
+    (council / "council.yaml").write_text((council / "council.yaml").read_text()
+                                          + "letters: {font: 'Arial\"; color: red', font_size: 40}\n")
+    r = _check(run, council)
+    assert r.err.splitlines() == [
+        f"error: {council}/council.yaml:36: letters.font: 'Arial\"; color: red' is not a font name; give one like \"Arial\"",
+        f"error: {council}/council.yaml:36: letters.font_size: must be at most 30, not 40"]
+
+
 def test_the_letters_keys_of_council_yaml_are_accepted(run: Any, council: Path) -> None:
     """council.logo (a file beside council.yaml), letters.font and letters.font_size are valid keys."""
     (council / "crest.png").write_bytes(b"\x89PNG\r\n\x1a\n")

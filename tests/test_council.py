@@ -34,6 +34,10 @@ def test_init_writes_a_commented_council_folder(run: Any, tmp_path: Path) -> Non
         "council.yaml", "scenarios/council.yaml", "settings.yaml", "taxonomy.yaml", "templates/letters/README.txt")]
     assert (folder / "settings.yaml").read_text() == (templates_dir("council") / "settings.yaml").read_text()
     assert run(f"--council={folder}", "rules", "check").code == 0
+    again = run("init", "--json", str(tmp_path / "other"))
+    assert again.json() == {"council": str(tmp_path / "other"), "files": [
+        str(tmp_path / "other" / p) for p in ("council.yaml", "scenarios/council.yaml", "settings.yaml",
+                                             "taxonomy.yaml", "templates/letters/README.txt")]}
 
 
 def test_init_never_overwrites(run: Any, council: Path) -> None:

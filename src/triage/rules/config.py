@@ -136,7 +136,7 @@ def _walk(node: Any, path: KeyPath, out: YamlFile, errors: list[RuleError]) -> N
 class Leaf:
     """A value: its kind, the allowed values or bounds, and what it means (for the docs)."""
 
-    kind: str  # int | text | bool | choice | date | number
+    kind: str  # int | text | bool | choice | date | number | font
     doc: str = ""
     values: tuple[str, ...] = ()
     minimum: float | None = None
@@ -154,6 +154,11 @@ class Leaf:
         elif self.kind == "text":
             if not isinstance(value, str) or not value.strip():
                 return f"must be text, not {_show(value)}"
+        elif self.kind == "font":
+            # A name for Word and for CSS: one line, no quotes or braces that would break the style.
+            if not isinstance(value, str) or not value.strip() or len(value) > 60 or "\n" in value \
+                    or any(c in value for c in "\"';{}<>"):
+                return f"{_show(value)} is not a font name; give one like \"Arial\""
         elif self.kind == "bool":
             if not isinstance(value, bool):
                 return f"must be true or false, not {_show(value)}"
@@ -332,8 +337,8 @@ COUNCIL = Section({
                           "Where safeguarding referrals and case concerns go the same day."),
     "information_requests": Section({"foi_email": _TEXT, "sar_email": _TEXT}),
     "lgsco": Section({"name": _TEXT, "phone": _TEXT, "website": _TEXT}, "The Ombudsman's details."),
-    "letters": Section({"font": Leaf("text", "The font of the Word and HTML drafts (default Arial).", optional=True),
-                        "font_size": Leaf("number", "Its size in points (default 11).", minimum=6, maximum=36,
+    "letters": Section({"font": Leaf("font", "The font of the Word and HTML drafts (default Arial).", optional=True),
+                        "font_size": Leaf("number", "Its size in points (default 11).", minimum=6, maximum=30,
                                           optional=True)},
                        "How the drafts look.", optional=True),
 })
