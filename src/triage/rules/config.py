@@ -308,6 +308,16 @@ SETTINGS = Section({
         "multi_issue_natures": Leaf("int", "A representation with at least this many natures is flagged as "
                                     "multi-issue.", minimum=1),
     }, "Thresholds the flag rules read."),
+    "learning": Section({
+        "decide_within": Section({
+            "days": _days("After an upheld or partially upheld response, working days within which an action is to "
+                          "be agreed, or `triage due` lists the learning to decide (a local standard)."),
+            "from": Leaf("date", "Responses before this date are not listed (the day the council started recording "
+                         "actions); leave it out to list every response.", optional=True),
+            "citation": CITATION}),
+        "owners": ListOf(Leaf("text"), "Roles that may own an action besides the taxonomy's services: roles, never "
+                         "a person's name."),
+    }, "Actions agreed on a case to put right or to learn from it.", optional=True),
     "calendar": Section({
         "add_bank_holidays": ListOf(_HOLIDAY, "Newly proclaimed bank holidays the `holidays` package does not know "
                                     "yet, each {date, name}."),

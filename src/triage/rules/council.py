@@ -84,17 +84,22 @@ def settings_reference(rules: RuleSet) -> str:
         for path, leaf in config.leaves(section, (name,)):
             if path[-1] == "citation":
                 continue
-            try:
-                value: Any = _value_at(shipped, ".".join(str(p) for p in path))
-            except (KeyError, TypeError):
-                value = None
-            parent = _value_at(shipped, ".".join(str(p) for p in path[:-1])) if len(path) > 1 else {}
+            value: Any = _lookup(shipped, path)
+            parent = _lookup(shipped, path[:-1])
             cite = parent.get("citation") if isinstance(parent, dict) else None
             meaning = (leaf.doc or "") + (f" Authority: {cite}." if cite else "")
             lines.append(f"| `{config.dotted(path)}` | {_values(leaf)} | {_shown(value)} | {meaning.strip()} |")
         lines.append("")
     lines += ["Every `citation` key holds the authority printed beside the deadlines it governs (text).", ""]
     return "\n".join(lines)
+
+
+def _lookup(settings: dict[str, Any], path: tuple[Any, ...]) -> Any:
+    """The shipped value at ``path``, or None where the shipped settings leave it out."""
+    try:
+        return _value_at(settings, ".".join(str(p) for p in path))
+    except (KeyError, TypeError):
+        return None
 
 
 def _values(spec: Any) -> str:
