@@ -91,12 +91,12 @@ def register(cli: click.Group) -> None:
         from triage.server.auth import session_key
         from triage.server.runner import run
 
-        key = session_key(secret_key_file)
+        session_secret = session_key(secret_key_file)
         from .common import Context
 
         obj = ctx.find_object(Context)
         rules = obj.rules() if obj is not None else None
-        app = create_app(_db(db), rules, secret_key=key, https_only=https_only, request_log=request_log == "json")
+        app = create_app(_db(db), rules, secret_key=session_secret, https_only=https_only, request_log=request_log == "json")
         backend = app.state.backend
         tables = _tables(str(backend.db_path))
         live = [k for k in tables.keys() if not k.revoked_at]
@@ -104,7 +104,7 @@ def register(cli: click.Group) -> None:
         council = f"council folder {rules.council_dir}" if rules.council_dir else "shipped settings, no council folder"
         click.echo(f"triage: serving http://{host}:{port} (log {backend.db_path}; {council}; {len(live)} API keys, "
                    f"{len(tables.users())} users)", err=True)
-        if key is None:
+        if session_secret is None:
             click.echo("warning: no session key (--secret-key-file or $TRIAGE_SECRET_KEY): managers sign in again "
                        "after every restart", err=True)
         if not live:
