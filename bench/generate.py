@@ -1,4 +1,4 @@
-"""Generate N varied, valid representations (CONTRACT section 1) as JSON Lines.
+"""Generate N varied, valid representations (docs/reference.md, "A representation") as JSON Lines.
 
     python bench/generate.py --count 10000 --out bench/out/cases.jsonl [--seed 2025] [--verify]
 

@@ -141,12 +141,14 @@ def test_serve_starts_uvicorn_on_the_log(triage: Any, tmp_path: Path, monkeypatc
     from triage.server import runner
 
     started: dict[str, Any] = {}
-    monkeypatch.setattr(runner, "run", lambda app, host, port, log_level: started.update(app=app, host=host, port=port))
+    monkeypatch.setattr(runner, "run", lambda app, host, port, log_level, forwarded_allow_ips:
+                        started.update(app=app, host=host, port=port, proxies=forwarded_allow_ips))
     r = triage("serve", "--port", "8123")
     assert r.code == 0, r.err
-    assert (started["host"], started["port"]) == ("127.0.0.1", 8123)
+    assert (started["host"], started["port"], started["proxies"]) == ("127.0.0.1", 8123, None)
     assert started["app"].state.backend.db_path == tmp_path / "log.db"
-    assert f"triage: serving http://127.0.0.1:8123 (log {tmp_path / 'log.db'}; 0 API keys, 0 users)" in r.err
+    assert (f"triage: serving http://127.0.0.1:8123 (log {tmp_path / 'log.db'}; shipped settings, no council folder; "
+            "0 API keys, 0 users)") in r.err
     assert "warning: no API key yet" in r.err and "warning: no users yet" in r.err
     assert f"({os.environ['TRIAGE_LOG_KEY_FILE']}); every writer of this log needs the same key" in r.err
 

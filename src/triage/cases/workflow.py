@@ -233,7 +233,7 @@ def _reassess(event: Event, state: CaseState, rules: RuleSet, log: DecisionLog) 
 
 def record(obj: Any, *, db: DecisionLog | str | Path | None = None, rules: RuleSet | str | Path | None = None,
            today: date | None = None, source: str | None = None) -> Recorded:
-    """Validate and record one lifecycle event (CONTRACT section 3)."""
+    """Validate and record one lifecycle event (docs/reference.md, "A lifecycle event")."""
     d = decider(rules)
     log = open_log(db)
     if (isinstance(obj, dict) and obj.get("event") in ("action_completed", "action_dropped")

@@ -33,7 +33,7 @@ EVENT_OPTIONS = [
     click.option("--stage", type=click.IntRange(1, 3), help="The stage (responded)."),
     click.option("--finding", type=click.Choice(["upheld", "partially_upheld", "not_upheld", "no_finding"])),
     click.option("--outcome-label", "actual_outcomes", multiple=True, metavar="LABEL",
-                  help="An actual outcome (seed table 11 label); repeatable."),
+                  help="An actual outcome (a label of the taxonomy's actual_outcomes); repeatable."),
     click.option("--reason", help="Why (extended, officer_decision)."),
     click.option("--until", metavar="DATE", help="extended: the new response date (default: the maximum)."),
     click.option("--to-stage", type=click.IntRange(2, 3), help="escalation_requested: stage 2 or 3."),
@@ -41,7 +41,7 @@ EVENT_OPTIONS = [
     click.option("--answer", type=click.Choice(["yes", "no"]), help="officer_decision: the answer."),
     click.option("--by", help="officer_decision: who decided."),
     click.option("--referral-type", type=click.Choice(["education_non_social_care", "social_care", "not_known"])),
-    click.option("--lgsco-outcome", "outcome", metavar="LABEL", help="lgsco_decision: the outcome (seed table 12 label)."),
+    click.option("--lgsco-outcome", "outcome", metavar="LABEL", help="lgsco_decision: the outcome (a label of the taxonomy's lgsco_outcomes)."),
     click.option("--remedy-amount", type=float, help="lgsco_decision: remedy in pounds."),
     click.option("--action-id", metavar="ID", help="action_*: the action's id (unique in the log)."),
     click.option("--what", metavar="TEXT", help="action_agreed: what is to be done."),
@@ -119,7 +119,8 @@ def due(obj: Context, within: int | None, overdue: bool, procedure: str | None, 
     from triage.cases import workflow
 
     from .text import due_table
-    rows = workflow.due(obj.log(), obj.rules(), _today(today), within=within, overdue=overdue, procedure=procedure)
+    rows = workflow.due(obj.log(existing=True), obj.rules(), _today(today), within=within, overdue=overdue,
+                        procedure=procedure)
     if as_json:
         echo_json(rows)
     else:
@@ -136,7 +137,7 @@ def case_cmd(obj: Context, ref: str, today: str | None, as_json: bool) -> None:
     from triage.cases import workflow
 
     from .text import case_text
-    report = workflow.case_report(obj.log(), obj.rules(), ref, _today(today))
+    report = workflow.case_report(obj.log(existing=True), obj.rules(), ref, _today(today))
     if as_json:
         echo_json(report)
     else:
@@ -160,7 +161,7 @@ def letters(obj: Context, ref: str, out_dir: str, templates: tuple[str, ...], si
     from triage import api
 
     from .text import shown
-    store = obj.log()
+    store = obj.log(existing=True)
     row = store.get(ref) if ref.startswith("d-") and ref[2:].isdigit() else store.history(ref)[-1]
     ruleset = obj.rules()
     if row.decision["ruleset"] != ruleset.hash:

@@ -13,19 +13,26 @@ from triage.contract.errors import UsageError
 
 
 class Context:
-    """What every subcommand shares: where the log and the rules are."""
+    """What every subcommand shares: where the log, the rules and the council folder are."""
 
-    def __init__(self, db: str | None, rules: str | None) -> None:
+    def __init__(self, db: str | None, rules: str | None, council: str | None = None) -> None:
         self.db_path = db
         self.rules_dir = rules
+        self.council_dir = council
 
     def rules(self) -> Any:
         from triage.rules.ruleset import load_rules
-        return load_rules(self.rules_dir)
+        return load_rules(self.rules_dir, self.council_dir)
 
-    def log(self) -> Any:
-        from triage.log.store import DecisionLog
-        return DecisionLog(self.db_path)
+    def log(self, *, existing: bool = False) -> Any:
+        """The decision log; ``existing``: for commands that only read, refuse a path that
+        does not exist rather than create an empty log (a mistyped --db would print zeros)."""
+        from triage.log.store import DecisionLog, default_db_path
+        path = Path(self.db_path) if self.db_path else default_db_path()
+        if existing and not path.exists():
+            raise UsageError(f"no decision log at {path}: check --db or $TRIAGE_DB (this command only reads; "
+                             "a log is created by the first `triage assess` or `triage record` that uses it)")
+        return DecisionLog(path)
 
 
 def read_input(path: str) -> bytes:

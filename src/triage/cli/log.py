@@ -42,7 +42,7 @@ def log_list(obj: Context, since: str | None, until: str | None, procedure: str 
                 date.fromisoformat(value)
             except ValueError:
                 raise UsageError(f"{name}: {value!r} is not a date; write YYYY-MM-DD") from None
-    rows = obj.log().find(since=since, until=until, procedure=procedure, disposition=disposition,
+    rows = obj.log(existing=True).find(since=since, until=until, procedure=procedure, disposition=disposition,
                           representation_type=rtype, latest_only=latest, limit=None if show_all else limit + 1,
                           newest_first=not oldest_first)
     if not show_all and len(rows) > limit:
@@ -66,7 +66,7 @@ def log_verify(obj: Context, against: str | None, as_json: bool) -> None:
     from pathlib import Path
 
     from triage.log import signing
-    store = obj.log()
+    store = obj.log(existing=True)
     checkpoint = None
     if against is not None:
         key = signing.load_key()
@@ -138,7 +138,7 @@ def log_overrides(obj: Context, as_json: bool) -> None:
     from triage.cases.workflow import override_counts
 
     from .text import shown
-    store = obj.log()
+    store = obj.log(existing=True)
     counts = override_counts(store)
     if as_json:
         echo_json({"overrides": store.overrides(), "per_rule": dict(counts)})
@@ -157,7 +157,7 @@ def log_overrides(obj: Context, as_json: bool) -> None:
 @click.pass_obj
 def log_show(obj: Context, ref: str, as_json: bool) -> None:
     """Show every decision on a reference (or one decision by id, d-000123)."""
-    store = obj.log()
+    store = obj.log(existing=True)
     rows = [store.get(ref)] if ref.startswith("d-") and ref[2:].isdigit() else store.history(ref)
     if as_json:
         echo_json([{"decision": r.decision, "representation": r.representation} for r in rows])
@@ -181,7 +181,7 @@ def log_show(obj: Context, ref: str, as_json: bool) -> None:
 def override(obj: Context, ref: str, field: str, to: str, reason: str, by: str, as_json: bool) -> None:
     """Change a decision's route, disposition or reason, with reasons (the original stays)."""
     from triage.cases import workflow
-    record_ = workflow.override(ref, field, to, reason, by, db=obj.log(), rules=obj.rules())
+    record_ = workflow.override(ref, field, to, reason, by, db=obj.log(existing=True), rules=obj.rules())
     if as_json:
         echo_json(record_)
         return

@@ -19,7 +19,7 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 from triage import __version__  # noqa: E402
 from triage.contract.errors import TriageError
 
-from . import actions, assess, cases, log, report, rules, serve
+from . import actions, assess, council, cases, log, report, rules, serve
 from .common import Context
 
 
@@ -27,15 +27,19 @@ from .common import Context
 @click.version_option(__version__, prog_name="triage")
 @click.option("--db", envvar="TRIAGE_DB", metavar="PATH",
               help="The decision log (SQLite). Default: $TRIAGE_DB, else ./triage.db.")
+@click.option("--council", "council_dir", envvar="TRIAGE_COUNCIL", metavar="DIR",
+              help="The council folder (`triage init DIR` makes one): its settings, details, taxonomy, "
+                   "letters and scenarios on top of the shipped rules. Default: $TRIAGE_COUNCIL, else none.")
 @click.option("--rules", "rules_dir", envvar="TRIAGE_RULES", metavar="DIR",
-              help="The rules directory. Default: $TRIAGE_RULES, else rules/ of this checkout.")
+              help="Another rules directory instead of the shipped one (rarely needed: a council folder "
+                   "keeps a council's changes apart). Default: $TRIAGE_RULES, else the shipped rules.")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, rules_dir: str | None) -> None:
+def cli(ctx: click.Context, db: str | None, council_dir: str | None, rules_dir: str | None) -> None:
     """Triage representations to children's services: route, deadlines, reasons, log."""
-    ctx.obj = Context(db, rules_dir)
+    ctx.obj = Context(db, rules_dir, council_dir)
 
 
-for _commands in (assess, log, cases, actions, rules, report, serve):
+for _commands in (council, assess, log, cases, actions, rules, report, serve):
     _commands.register(cli)
 
 

@@ -40,15 +40,19 @@ def register(cli: click.Group) -> None:
                 from triage.contract.errors import UsageError
                 raise UsageError(f"--code: {', '.join(given)} belong to the annual report; the Code report covers "
                                  "one year (--year) and counts each stage in the year it started")
+        report.parse_year(year or report.last_complete_year())  # a bad option before a missing log
+        if fmt == "csv" and out is None and not code:
+            from triage.contract.errors import UsageError
+            raise UsageError("--format csv writes one file per table: give --out DIR")
         rules = obj.rules()
         if code:
             from triage.report import chc_formats
             from triage.report import code as code_report
 
-            data = code_report.build(obj.log(), rules, year=year or report.last_complete_year())
+            data = code_report.build(obj.log(existing=True), rules, year=year or report.last_complete_year())
             written = chc_formats.write(data, fmt, out, rules)
         else:
-            data = report.build(obj.log(), rules, year=year or report.last_complete_year(), years=years, basis=basis,
+            data = report.build(obj.log(existing=True), rules, year=year or report.last_complete_year(), years=years, basis=basis,
                                 suppress_below=suppress_below)
             written = report.write(data, fmt, out, rules)
         if out is None:

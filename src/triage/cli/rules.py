@@ -1,4 +1,4 @@
-"""`triage rules` (check, readability, test): check and test the rules in rules/."""
+"""`triage rules` (check, readability, test, settings): check and test the rules, show the settings."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from .common import Context, echo_json, json_option
 
 @click.group()
 def rules() -> None:
-    """Check and test the rules in rules/."""
+    """Check and test the rules, and show the effective settings."""
 
 
 @rules.command("check")
@@ -59,42 +59,94 @@ def rules_readability(obj: Context, as_json: bool) -> None:
 
 
 @rules.command("test")
-@click.option("--dir", "directory", metavar="DIR", help="Scenario directory (default: scenarios/ in the rules directory).")
+@click.option("--dir", "directory", metavar="DIR",
+              help="Run only this scenario directory, against the effective rules (default: the shipped "
+                   "scenarios against the shipped settings, then the council folder's scenarios).")
 @click.option("-v", "--verbose", is_flag=True, help="List every scenario, not only failures.")
 @json_option("every scenario's result, the rules no scenario fires and the totals")
 @click.pass_obj
 def rules_test(obj: Context, directory: str | None, verbose: bool, as_json: bool) -> None:
     """Run the scenario files (given a case, expect a decision)."""
     from triage.api import decider
+    from triage.rules.council import scenario_suites
     from triage.rules.scenarios import load_scenarios, run_scenario, uncovered_rules
     ruleset = obj.rules()
-    where = Path(directory) if directory else ruleset.directory / "scenarios"
-    if not where.is_dir():
-        raise UsageError(f"--dir: {directory or where} is not a directory of scenario files (*.yaml)")
-    scenarios = load_scenarios(where)
-    if not scenarios:
-        raise UsageError(f"--dir: {where} holds no scenario files (*.yaml)")
-    d = decider(ruleset)
-    outcomes = [run_scenario(d, sc) for sc in scenarios]
-    failed = [o for o in outcomes if not o.passed]
-    missing = uncovered_rules(ruleset, outcomes)
+    suites = [("scenarios", ruleset, Path(directory))] if directory else scenario_suites(ruleset)
+    all_outcomes, missing = [], []
+    for label, rules_, folder in suites:
+        outcomes = [run_scenario(decider(rules_), sc) for sc in load_scenarios(folder)]
+        failed = [o for o in outcomes if not o.passed]
+        for o in outcomes:
+            if not as_json and (verbose or not o.passed):
+                click.echo(f"{'PASS' if o.passed else 'FAIL'} {o.scenario.file}: {o.scenario.name}")
+                for f in o.failures:
+                    click.echo(f"     {f}")
+        if len(suites) > 1 and not as_json:
+            against = "the shipped settings" if rules_.council_dir is None else "the council's settings"
+            click.echo(f"{label} ({folder}, against {against}): {len(outcomes) - len(failed)} passed, "
+                       f"{len(failed)} failed")
+        if label == "shipped scenarios" or directory:
+            missing = uncovered_rules(rules_, outcomes)
+        all_outcomes += outcomes
     if as_json:
-        echo_json({"passed": len(outcomes) - len(failed), "failed": len(failed), "uncovered": list(missing),
+        failed = [o for o in all_outcomes if not o.passed]
+        echo_json({"passed": len(all_outcomes) - len(failed), "failed": len(failed), "uncovered": list(missing),
                    "scenarios": [{"file": o.scenario.file, "name": o.scenario.name, "passed": o.passed,
-                                  "failures": o.failures} for o in outcomes]})
+                                  "failures": o.failures} for o in all_outcomes]})
         if failed or missing:
             raise SystemExit(1)
         return
-    for o in outcomes:
-        if verbose or not o.passed:
-            click.echo(f"{'PASS' if o.passed else 'FAIL'} {o.scenario.file}: {o.scenario.name}")
-            for f in o.failures:
-                click.echo(f"     {f}")
     for rid in missing:
         click.echo(f"UNCOVERED rule {rid}: no scenario fires it")
-    click.echo(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")
+    failed = [o for o in all_outcomes if not o.passed]
+    click.echo(f"{len(all_outcomes) - len(failed)} passed, {len(failed)} failed")
     if failed or missing:
         raise SystemExit(1)
+
+
+@rules.command("settings")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: each key with its value and file.")
+@click.option("--reference", is_flag=True, help="Print the settings reference (Markdown): every key, its values, "
+                                                 "the shipped value and its authority.")
+@click.pass_obj
+def rules_settings(obj: Context, as_json: bool, reference: bool) -> None:
+    """Every effective setting with the file it came from (shipped, or the council folder's)."""
+    import json
+
+    from triage.rules.council import settings_listing, settings_reference
+    ruleset = obj.rules()
+    if reference:
+        click.echo(settings_reference(ruleset), nl=False)
+        return
+    rows = settings_listing(ruleset)
+    if as_json:
+        echo_json([{"key": k, "value": v, "file": f} for k, v, f in rows])
+        return
+    click.echo(f"rules:            {ruleset.directory}")
+    click.echo(f"council folder:   {ruleset.council_dir or '(none: the shipped settings alone)'}")
+    click.echo(f"letter templates: {', '.join(str(d) for d in ruleset.letter_dirs)}")
+    click.echo(f"ruleset:          {ruleset.hash}\n")
+    width = max(len(k) for k, _, _ in rows)
+    for key, value, source in rows:
+        click.echo(f"{key:{width}}  {json.dumps(value):24}  {source}")
+
+
+@rules.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: phases with their rules.")
+@click.pass_obj
+def rules_show(obj: Context, as_json: bool) -> None:
+    """Every rule, phase by phase: its id, what it decides and its authority."""
+    ruleset = obj.rules()
+    if as_json:
+        echo_json([{"phase": p.name, "title": p.title, "file": p.file,
+                    "rules": [{"id": r.id, "title": r.title, "citation": r.citation, "then": r.then} for r in p.rules]}
+                   for p in ruleset.phases])
+        return
+    for phase in ruleset.phases:
+        click.echo(f"{phase.title} ({phase.file}, {len(phase.rules)} rules)")
+        for r in phase.rules:
+            click.echo(f"  {r.id}: {r.title} [{r.citation}]")
+        click.echo("")
 
 
 def register(cli: click.Group) -> None:

@@ -88,36 +88,59 @@ def register(cli: click.Group) -> None:
     @_DB
     @click.option("--https-only", is_flag=True,
                   help="Send the session cookie over HTTPS only (when a TLS proxy is in front).")
+    @click.option("--secret-key-file", metavar="PATH", envvar="TRIAGE_SECRET_KEY_FILE",
+                  help="A file whose first line is the key that signs session cookies (at least 32 random "
+                       "characters). Default: $TRIAGE_SECRET_KEY_FILE, else $TRIAGE_SECRET_KEY, else a random "
+                       "key per start.")
+    @click.option("--forwarded-allow-ips", metavar="IPS",
+                  help="Trust X-Forwarded-For/-Proto from these reverse proxies (comma-separated addresses, "
+                       "e.g. 127.0.0.1). Default: trust none.")
+    @click.option("--request-log", type=click.Choice(["json", "off"]), default="json", show_default=True,
+                  help="One JSON line per request on standard output (time, client, method, path without "
+                       "the query, status, ms, bytes, API key name).")
     @click.option("--log-level", default="info", show_default=True,
                   type=click.Choice(["critical", "error", "warning", "info", "debug"]))
     @click.pass_context
-    def serve(ctx: click.Context, host: str, port: int, db: str | None, https_only: bool, log_level: str) -> None:
+    def serve(ctx: click.Context, host: str, port: int, db: str | None, https_only: bool,
+              secret_key_file: str | None, forwarded_allow_ips: str | None, request_log: str, log_level: str) -> None:
         """Serve the eForm API (/v1) and the managers' pages on one log.
 
         API clients send `Authorization: Bearer KEY` (`triage keys add NAME`); managers sign
-        in with `triage users add NAME`. Session cookies are signed with $TRIAGE_SECRET_KEY
-        (else a random key: managers sign in again after a restart). OpenAPI: /v1/openapi.json.
+        in with `triage users add NAME`. Session cookies are signed with the key of
+        --secret-key-file or $TRIAGE_SECRET_KEY (a short or placeholder key is refused; without
+        one, a random key: managers sign in again after a restart). The rules are the shipped
+        ones with the --council folder on top. OpenAPI: /v1/openapi.json.
         """
         from triage.server.app import create_app
+        from triage.server.auth import session_key
         from triage.server.runner import run
 
-        rules = getattr(ctx.find_object(object), "rules_dir", None)
-        app = create_app(_db(db), rules, https_only=https_only)
+        session_secret = session_key(secret_key_file)
+        from .common import Context
+
+        obj = ctx.find_object(Context)
+        rules = obj.rules() if obj is not None else None
+        app = create_app(_db(db), rules, secret_key=session_secret, https_only=https_only, request_log=request_log == "json")
         backend = app.state.backend
         tables = _tables(str(backend.db_path))
         live = [k for k in tables.keys() if not k.revoked_at]
-        click.echo(f"triage: serving http://{host}:{port} (log {backend.db_path}; {len(live)} API keys, "
+        rules = backend.rules
+        council = f"council folder {rules.council_dir}" if rules.council_dir else "shipped settings, no council folder"
+        click.echo(f"triage: serving http://{host}:{port} (log {backend.db_path}; {council}; {len(live)} API keys, "
                    f"{len(tables.users())} users)", err=True)
         from triage.log import signing
         key = signing.load_key(create=True)  # a key the service cannot read or create fails here, not per request
         if key is not None:
             click.echo(f"triage: new records are signed with log key {key.id} ({key.source}); "
                        "every writer of this log needs the same key", err=True)
+        if session_secret is None:
+            click.echo("warning: no session key (--secret-key-file or $TRIAGE_SECRET_KEY): managers sign in again "
+                       "after every restart", err=True)
         if not live:
             click.echo("warning: no API key yet: the eForm API refuses every request (triage keys add NAME)", err=True)
         if not tables.users():
             click.echo("warning: no users yet: nobody can sign in to the pages (triage users add NAME)", err=True)
-        run(app, host, port, log_level=log_level)
+        run(app, host, port, log_level=log_level, forwarded_allow_ips=forwarded_allow_ips)
 
     @cli.group()
     def keys() -> None:

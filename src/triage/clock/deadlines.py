@@ -1,4 +1,4 @@
-"""Deadlines in working days, from the settings in rules/settings.yaml (DOMAIN section 5).
+"""Deadlines in working days, from the settings in rules/settings.yaml (docs/legal-basis.md, "Timescales").
 
 The day of receipt is day 0; the deadline is the Nth working day after it. Every figure
 comes from the settings, so a council changes a timescale there, never here.
@@ -43,7 +43,7 @@ class Clock:
 
     def for_decision(self, received: date, kind: str, representation_type: str,
                      procedure: str | None, disposition: str, stage: int | None) -> dict[str, date]:
-        """Every date that applies to a decision (CONTRACT section 2 `deadlines`)."""
+        """Every date that applies to a decision (docs/reference.md, "A decision" `deadlines`)."""
         s = self.settings
         day0 = self.start(received)
         if representation_type in ("safeguarding_referral", "case_concern"):

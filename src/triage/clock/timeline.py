@@ -3,7 +3,7 @@
 Everything is computed from the append-only log (decisions, events, overrides) and the
 settings in rules/settings.yaml; nothing here is stored, so a changed setting or a newly
 proclaimed bank holiday moves every open deadline at once. Every deadline says which rule
-and which event it came from (DOMAIN section 5).
+and which event it came from (docs/legal-basis.md, "Timescales").
 """
 
 from __future__ import annotations
@@ -356,7 +356,8 @@ def deadlines(state: CaseState, clock: Clock) -> list[Deadline]:
             questions = ", ".join(q["id"] for q in d.get("officer_questions", []))
             cur = state.current
             due = clock.add(clock.start(cur.requested if cur else received), clock.settings["statutory"]["acknowledge"]["days"])
-            out.append(Deadline(f"officer decision ({questions})", due, "DOMAIN section 7 (decide as soon as possible)",
+            out.append(Deadline(f"officer decision ({questions})", due,
+                                "LGSCO 'The children's statutory complaints procedure' (decide as soon as possible)",
                                 f"decision {d['decision_id']}", None, d.get("stage")))
     return sorted(out, key=lambda x: x.due)
 

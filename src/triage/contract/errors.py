@@ -67,6 +67,8 @@ class RuleErrors(TriageError):
 
     def __init__(self, errors: list[RuleError]) -> None:
         self.errors = errors
+        # A problem in a configuration file is bad input (exit 2), like a bad case.
+        self.exit_code = max((e.exit_code for e in errors), default=1)
         super().__init__("\n".join(str(e) for e in errors))
 
     def lines(self) -> list[str]:

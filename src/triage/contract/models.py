@@ -1,4 +1,4 @@
-"""The public shapes of CONTRACT.md as pydantic models.
+"""The public shapes of docs/reference.md as pydantic models.
 
 Input models forbid unknown keys (a typo must not pass silently) and are validated in
 strict mode from JSON, so ``"true"`` is not a boolean and ``"5"`` is not a number.
@@ -138,7 +138,7 @@ class Escalation(_Input):
     original_reference: Reference
     to_stage: Literal[2, 3]
     # None: the previous stage was never answered (a complainant may escalate when a
-    # stage 1 response is late, DOMAIN section 3).
+    # stage 1 response is late, docs/legal-basis.md, "Which procedure").
     previous_response_date: date | None = None
 
 
@@ -172,7 +172,7 @@ class Representation(_Input):
     officer_decisions: dict[Literal[vocab.QUESTIONS], OfficerDecision] = Field(default_factory=dict)  # type: ignore[valid-type]
 
 
-# Fields each event needs beyond reference, event and date (CONTRACT section 3).
+# Fields each event needs beyond reference, event and date (docs/reference.md, "A lifecycle event").
 EVENT_REQUIRES: dict[str, tuple[str, ...]] = {
     "extended": ("reason",),
     "responded": ("stage", "finding"),

@@ -128,7 +128,7 @@ def check_json(value: Any, source: str = "input") -> None:
 
 
 def json_lines(lines: Iterable[bytes | str], handle: Callable[[Any], T]) -> Iterator[tuple[int, T | None, TriageError | None]]:
-    """A JSON Lines batch (CONTRACT section 4), one line at a time: ``handle`` each decoded line
+    """A JSON Lines batch (docs/reference.md, "Batches"), one line at a time: ``handle`` each decoded line
     and give (line number, its result, None), or (line number, None, the error) for a line it
     refused, so that a bad line stops only itself. Blank lines are skipped."""
     for number, line in enumerate(lines, start=1):
@@ -199,7 +199,7 @@ def without_nulls(value: Any, model: Any = Representation, path: str = "",
     """``value`` with every null field of ``model`` left out, and the paths left out.
 
     In input, null means the same as omitting the field (eForm backends send nulls for empty
-    boxes; DOMAIN 3a.11): an optional field becomes its default, and a required one is reported
+    boxes; docs/legal-basis.md, hard case 11): an optional field becomes its default, and a required one is reported
     as missing, with the null named. A key the model does not know is kept, null or not, so a
     typo is still reported as an unknown field; a null item in a list is kept and reported."""
     nulls = set() if nulls is None else nulls
@@ -345,7 +345,7 @@ __all__ = ["decode", "check_json", "parse_representation", "MAX_INPUT_BYTES", "M
 
 
 def parse_event(obj: Any, rules: RuleSet, *, today: date | None = None, source: str | None = None) -> Event:
-    """Validate a decoded lifecycle event (CONTRACT section 3), or raise InputError."""
+    """Validate a decoded lifecycle event (docs/reference.md, "A lifecycle event"), or raise InputError."""
     from .models import EVENT_REQUIRES
 
     if not isinstance(obj, dict):

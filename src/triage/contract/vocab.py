@@ -1,4 +1,4 @@
-"""The fixed vocabulary of the public contract (CONTRACT.md sections 1-3).
+"""The fixed vocabulary of the public contract (docs/reference.md).
 
 These values are part of the interface the eForm backend and the reports depend on, so
 they live in code; everything a council may change (taxonomy labels, timescales, which

@@ -2,7 +2,7 @@
 uses sqlite-utils).
 
 Tables: ``decisions`` (every assessment with its full input, the decision, the ruleset hash
-and the time), ``events`` (the case lifecycle, CONTRACT section 3), ``overrides`` (a
+and the time), ``events`` (the case lifecycle, docs/reference.md, "A lifecycle event"), ``overrides`` (a
 manager's change of route, disposition or reason; the original decision stays),
 ``letters`` (drafts: template id, template hash, files, when) and ``chain``; and the code
 tables ``decision_codes`` and ``event_codes`` (each record's coded fields, written by a

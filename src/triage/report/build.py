@@ -1,8 +1,8 @@
 """The annual report (Regulation 13(3), SI 2006/1738; GBFC 2006 section 5.6): every table of
-CONTRACT section 5 for several financial years side by side, laid out like the seeds.
+docs/reference.md, "The annual report" for several financial years side by side, laid out like the seeds.
 
     import triage.report
-    report = triage.report.build(log, rules, year="2024-25")        # CONTRACT section 5 JSON
+    report = triage.report.build(log, rules, year="2024-25")        # docs/reference.md, "The annual report" JSON
     triage.report.write(report, "html", "annual-report.html", rules)
 
 Counting is done in SQLite (``sql``); this module maps stored codes to the seed's
@@ -52,8 +52,8 @@ class Counts:
 
 def build(log: Any, rules: Any, year: str | FinancialYear = "2024-25", years: int = 3, basis: str = "received",
           suppress_below: int | None = None) -> dict[str, Any]:
-    """The annual report as CONTRACT section 5 JSON: every table for ``years`` financial
-    years ending with ``year``, counted on the ``basis`` of the received or resolved date."""
+    """The annual report as JSON (docs/reference.md, "The annual report"): every table for ``years``
+    financial years ending with ``year``, counted on the ``basis`` of the received or resolved date."""
     fy = parse_year(year)
     if basis not in ("received", "resolved"):
         raise UsageError(f"--basis: {basis!r} is not a basis; use received or resolved")

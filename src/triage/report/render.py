@@ -232,15 +232,25 @@ def improvements_csv(report: dict[str, Any]) -> str:
 
 
 def templates_dir(rules: Any = None) -> Path:
-    """``TRIAGE_REPORT_TEMPLATES``, else templates/report/ beside the rules directory."""
+    """``TRIAGE_REPORT_TEMPLATES``; else the council folder's templates/report/ when it holds
+    report.html.j2; else templates/report/ beside a rules directory given with --rules; else
+    the shipped templates."""
     env = os.environ.get("TRIAGE_REPORT_TEMPLATES")
     if env:
         return Path(env)
-    if rules is not None and getattr(rules, "directory", None) is not None:
-        return Path(rules.directory).resolve().parent / "templates" / "report"
-    from triage.rules.ruleset import default_rules_dir
+    from triage.contract.shipped import templates_dir as shipped_templates
 
-    return default_rules_dir().resolve().parent / "templates" / "report"
+    candidates = []
+    if rules is not None:
+        council = getattr(rules, "council_dir", None)
+        if council is not None:
+            candidates.append(Path(council) / "templates" / "report")
+        if getattr(rules, "directory", None) is not None:
+            candidates.append(Path(rules.directory).resolve().parent / "templates" / "report")
+    for directory in candidates:
+        if (directory / "report.html.j2").is_file():
+            return directory
+    return shipped_templates("report")
 
 
 def _environment(directory: Path) -> Any:

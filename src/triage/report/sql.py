@@ -1,4 +1,4 @@
-"""The annual report's counting, in SQLite (CONTRACT section 5, "What is counted").
+"""The annual report's counting, in SQLite (docs/reference.md, "The annual report", "What is counted").
 
 Three read-only statements, run through ``DecisionLog.query``; Python receives only grouped
 rows (a table name, a year, a few keys, a count) and maps stored codes to the seed's labels.

@@ -61,7 +61,7 @@ LGSCO_TYPES = [("education_non_social_care", "Education / Non Social Care (LGSCO
 
 
 def all_tables(b: Any) -> list[Table]:
-    """Every table of CONTRACT section 5, in the order the seeds print them."""
+    """Every table of docs/reference.md, "The annual report", in the order the seeds print them."""
     return [representations(b), refusals(b), timescales(b), escalations(b),
             methods(b, "methods", "Method used to make complaints (received from initial stage of complaint)",
                     METHOD_ORDER),
@@ -121,7 +121,7 @@ def _bands(b: Any, proc: str, stage: int) -> tuple[int, int]:
             n = sum(int(st["stage3"][k]) for k in ("panel", "report", "response"))
             return n, n
         return int(st[f"stage{stage}"]["respond"]), int(st[f"stage{stage}"]["latest"])
-    # Counted from the stage's start (CONTRACT section 5); where the council's clock runs from
+    # Counted from the stage's start (docs/reference.md, "The annual report"); where the council's clock runs from
     # the acknowledgement, the standard from the start includes the days to acknowledge.
     cs = s["corporate"][f"stage{stage}"]
     n = int(cs["respond"]) + (int(cs["acknowledge"]) if cs.get("from", "acknowledgement") == "acknowledgement" else 0)

@@ -8,7 +8,7 @@ from triage.contract.errors import RuleError
 from .ruleset import RuleSet
 
 # Outcomes reached outside the assessment rules: a pre-complaint is closed as "not
-# providing information" by the workflow when the complainant never replies (DOMAIN section 2);
+# providing information" by the workflow when the complainant never replies (docs/legal-basis.md, "Kinds of representation");
 # a complex stage 1 extension is asked when the workflow records an extension (reg 14).
 REACHED_ELSEWHERE = {"reason": {"not_providing_information"}, "ask": {"complex_extension"}}
 

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from triage.contract import vocab
-from triage.contract.errors import RuleError, RuleErrors
+from triage.contract.errors import RuleError, RuleErrors, UsageError
 from triage.contract.hints import suggest
 
 from .conditions import ConditionError, compile_condition
@@ -108,6 +108,12 @@ class RuleSet:
     hash: str
     council: dict[str, Any] = field(default_factory=dict)
     templates_dir: Path | None = None
+    # The council folder layered over the shipped rules (None: the shipped layer alone), the
+    # letter template folders in the order they are searched (the council's first), and the
+    # file every effective setting came from (dotted key path -> file).
+    council_dir: Path | None = None
+    letter_dirs: list[Path] = field(default_factory=list)
+    setting_sources: dict[str, str] = field(default_factory=dict)
 
     @property
     def rules(self) -> list[Rule]:
@@ -140,10 +146,10 @@ def _read_yaml(path: Path, errors: list[RuleError]) -> Any:
     return None
 
 
-def ruleset_hash(directory: Path, templates: Path | None = None) -> str:
+def ruleset_hash(directory: Path, templates: Path | None = None, council: Path | None = None) -> str:
     """sha256 over every rule, setting and taxonomy file, every letter template (scenarios
-    excluded: they only test) and the bank-holiday calendar, so a decision and its letters can
-    be reproduced."""
+    excluded: they only test), the bank-holiday calendar, and the council folder's files on top,
+    so a decision and its letters can be reproduced."""
     digest = hashlib.sha256()
     files = sorted(p for p in directory.glob("*.yaml") if p.name not in REPORT_FILES)
     if templates is not None and templates.is_dir():
@@ -155,14 +161,33 @@ def ruleset_hash(directory: Path, templates: Path | None = None) -> str:
     from triage.clock.calendar import calendar_identity
 
     digest.update(b"calendar\0" + calendar_identity().encode() + b"\0")
+    if council is not None:
+        for path in council_files(council):
+            digest.update(b"council/" + path.relative_to(council).as_posix().encode() + b"\0"
+                          + path.read_bytes() + b"\0")
     return "sha256:" + digest.hexdigest()
+
+
+COUNCIL_FILES = ("council.yaml", "settings.yaml", "taxonomy.yaml")
+
+
+def council_files(council: Path) -> list[Path]:
+    """The files of a council folder that decide (its scenarios only test)."""
+    files = [council / name for name in COUNCIL_FILES if (council / name).is_file()]
+    letters = council / "templates" / "letters"
+    return files + (sorted(letters.glob("*.j2")) if letters.is_dir() else [])
 
 
 def default_templates_dir(rules_dir: Path) -> Path:
     """``TRIAGE_TEMPLATES``, else templates/letters/ beside the rules directory."""
 
+    from triage.contract.shipped import templates_dir
+
     env = os.environ.get("TRIAGE_TEMPLATES")
-    return Path(env) if env else rules_dir.resolve().parent / "templates" / "letters"
+    if env:
+        return Path(env)
+    beside = rules_dir.resolve().parent / "templates" / "letters"
+    return beside if beside.is_dir() else templates_dir("letters")
 
 
 def _jsonable(value: Any) -> Any:
@@ -179,8 +204,9 @@ def _jsonable(value: Any) -> Any:
 class _Loader_:
     """Collects every problem in one pass, so `triage rules check` can report them all."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, council: Path | None = None) -> None:
         self.dir = directory
+        self.council = council
         self.errors: list[RuleError] = []
 
     def err(self, message: str, file: str | None = None, rule_id: str | None = None) -> None:
@@ -200,17 +226,27 @@ class _Loader_:
     def load(self) -> RuleSet:
         if not self.dir.is_dir():
             raise RuleError(f"no rules directory at {self.dir} (give --rules DIR or set TRIAGE_RULES)")
-        settings = _jsonable(self.support("settings.yaml"))
-        council = self.support("council.yaml")
+        if self.council is not None and not self.council.is_dir():
+            raise UsageError(f"no council folder at {self.council} (give --council DIR or set TRIAGE_COUNCIL; "
+                             "`triage init DIR` creates one)")
+        from .layers import Layers
+
+        layers = Layers(self.dir, self.council, self.errors)
+        settings, sources = layers.settings()
+        council = layers.council()
+        taxonomy_data = layers.taxonomy()
+        if self.errors:  # the rules read the settings: report the configuration first
+            raise RuleErrors(self.errors)
         self.templates = default_templates_dir(self.dir)
-        self.letter_ids = {p.name.removesuffix(".txt.j2") for p in self.templates.glob("*.txt.j2")
+        letter_dirs = layers.letter_dirs(self.templates)
+        self.letter_ids = {p.name.removesuffix(".txt.j2") for d in letter_dirs for p in d.glob("*.txt.j2")
                            if not p.name.startswith("_")}
         questions = self.support("questions.yaml")
         flags = self.support("flags.yaml")
         problems: list[str] = []
-        taxonomy = Taxonomy.from_data(self.support("taxonomy.yaml"), problems)
+        taxonomy = Taxonomy.from_data(taxonomy_data, problems)
         for p in problems:
-            self.err(p, file=str(self.dir / "taxonomy.yaml"))
+            self.err(p, file=layers.taxonomy_file)
         for kind in ("services", "natures"):
             for entry in getattr(taxonomy, kind).entries.values():
                 if entry.function is not None and entry.function not in vocab.FUNCTIONS:
@@ -276,7 +312,8 @@ class _Loader_:
         if self.errors:
             raise RuleErrors(self.errors)
         return RuleSet(self.dir, phases, settings, taxonomy, questions, flags, lists,
-                       ruleset_hash(self.dir, self.templates), council, self.templates)
+                       ruleset_hash(self.dir, self.templates, self.council), council, self.templates,
+                       self.council, letter_dirs, sources)
 
     def rule(self, raw: Any, pos: int, file: str, phase_when: dict[str, Any], resolve: Any,
              seen: dict[str, str], flags: dict[str, str], questions: dict[str, Any],
@@ -374,25 +411,40 @@ def default_rules_dir() -> Path:
     """``TRIAGE_RULES``, else the ``rules/`` directory of the checkout this package runs from."""
 
     env = os.environ.get("TRIAGE_RULES")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[3] / "rules"
+    return Path(env) if env else rules_dir()
 
 
-_cache: dict[Path, RuleSet] = {}
+def default_council_dir() -> Path | None:
+    """``TRIAGE_COUNCIL``, else none (the shipped rules alone)."""
+    env = os.environ.get("TRIAGE_COUNCIL")
+    return Path(env) if env else None
 
 
-def _load_cached(directory: Path) -> RuleSet:
+_cache: dict[tuple[Path, Path | None], RuleSet] = {}
+
+
+def _load_cached(directory: Path, council: Path | None = None) -> RuleSet:
     """Load and validate a ruleset. Nothing is kept between runs: a cache of loaded objects
     would need pickle, which runs whatever a planted file says (about 40 ms a cold start)."""
-    return _Loader_(directory).load()
+    return _Loader_(directory, council).load()
 
 
-def load_rules(directory: str | Path | None = None) -> RuleSet:
-    """Load and validate a rules directory (cached per process and directory, and between
-    runs in the cache directory)."""
+def load_rules(directory: str | Path | None = None, council: str | Path | None = None) -> RuleSet:
+    """Load and validate the rules: a rules directory (default: ``TRIAGE_RULES``, else the
+    shipped rules) with a council folder on top (default: ``TRIAGE_COUNCIL``, else none).
+    Cached per process, and between runs in the cache directory."""
     path = Path(directory) if directory else default_rules_dir()
-    key = path.resolve()
+    layer = Path(council) if council else default_council_dir()
+    return _load(path, layer)
+
+
+def shipped_layer(rules: RuleSet) -> RuleSet:
+    """The same rules without the council's layer: what the shipped scenarios are written for."""
+    return rules if rules.council_dir is None else _load(rules.directory, None)
+
+
+def _load(path: Path, council: Path | None) -> RuleSet:
+    key = (path.resolve(), council.resolve() if council is not None else None)
     if key not in _cache:
-        _cache[key] = _load_cached(path)
+        _cache[key] = _load_cached(path, council)
     return _cache[key]

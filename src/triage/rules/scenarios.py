@@ -7,7 +7,7 @@
       about: {summary: "...", function: child_in_need}
     scenarios:
       - name: A parent complains about a child in need service
-        source: DOMAIN section 3        # optional: where the example comes from
+        source: docs/legal-basis.md, "Which procedure"        # optional: where the example comes from
         case: {about: {natures: [Poor Communication]}}
         expect:                          # every key given must match exactly
           disposition: accepted

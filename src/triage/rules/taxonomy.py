@@ -1,6 +1,6 @@
 """The council's recording taxonomy (rules/taxonomy.yaml): services, natures, methods, relationships.
 
-Labels match ignoring case, spacing and punctuation (CONTRACT section 1), so "MASH / CRT"
+Labels match ignoring case, spacing and punctuation (docs/reference.md, "A representation"), so "MASH / CRT"
 is the entry "MASH/CRT". Unknown labels are errors with the nearest labels as suggestions.
 """
 

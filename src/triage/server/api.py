@@ -72,7 +72,7 @@ class JsonApi:
     # ------------------------------------------------------------------ submissions
 
     async def assess(self, request: Request) -> Response:
-        """POST /v1/assess: validate, decide and log one representation (CONTRACT 1 -> 2)."""
+        """POST /v1/assess: validate, decide and log one representation (docs/reference.md: a representation -> a decision)."""
         try:
             letters = Query(request, ("letters",)).flag("letters")
             body = await read_body(request)
@@ -98,7 +98,7 @@ class JsonApi:
         return 200, out
 
     async def events(self, request: Request) -> Response:
-        """POST /v1/events: record one lifecycle event (CONTRACT section 3)."""
+        """POST /v1/events: record one lifecycle event (docs/reference.md, "A lifecycle event")."""
         try:
             Query(request, ())
             body = await read_body(request)
@@ -174,7 +174,7 @@ class JsonApi:
             return error_response(exc)
 
     async def report(self, request: Request) -> Response:
-        """GET /v1/report/{year}: the annual report (CONTRACT section 5)."""
+        """GET /v1/report/{year}: the annual report (docs/reference.md, "The annual report")."""
         try:
             q = Query(request, ("years", "basis", "suppress_below"))
             years = q.integer("years", low=1, high=10) or 3

@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from triage.contract.errors import Problem
 from triage.rules.ruleset import RuleSet
 
+from .access import RequestLog
 from .api import JsonApi
 from .auth import key_hash
 from .backend import Backend
@@ -154,12 +155,13 @@ async def _server_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(db: str | Path | None = None, rules: RuleSet | str | Path | None = None, *,
-               secret_key: str | None = None, https_only: bool = False) -> Starlette:
+               secret_key: str | None = None, https_only: bool = False, request_log: bool = False) -> Starlette:
     """The whole service on one log: API, pages and health check.
 
     ``db``: the decision log (default ``TRIAGE_DB`` or ./triage.db); ``rules``: the rules
     directory or RuleSet; ``secret_key``: signs session cookies; ``https_only``: send the
-    session cookie over HTTPS only (set it behind a TLS proxy)."""
+    session cookie over HTTPS only (set it behind a TLS proxy); ``request_log``: one JSON
+    line per request on standard output (``access``)."""
     backend = Backend(db, rules)
     api, pages = JsonApi(backend), Pages(backend)
 
@@ -187,7 +189,8 @@ def create_app(db: str | Path | None = None, rules: RuleSet | str | Path | None 
         Mount("/v1", routes=api.routes(), middleware=[Middleware(ApiKeyAuth, backend=backend)]),
         Mount("", routes=pages.routes(), middleware=[session]),
     ]
-    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)],
+    outer = [Middleware(RequestLog)] if request_log else []
+    app = Starlette(routes=routes, middleware=[*outer, Middleware(SecurityHeaders)],
                     exception_handlers={HTTPException: _http_error, ClientDisconnect: _client_gone,
                                         Exception: _server_error}, lifespan=lifespan)
     app.state.backend = backend

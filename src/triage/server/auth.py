@@ -5,6 +5,9 @@
 - A password is stored as a salted scrypt hash (``hashlib.scrypt``, N=2**15, r=8, p=1: about
   32 MiB and a tenth of a second per check, which makes guessing a stolen table slow).
 - A CSRF token is per session, sent in every form and compared in constant time on POST.
+- The session key signs managers' session cookies. In production it comes from a file
+  (``--secret-key-file``, ``TRIAGE_SECRET_KEY_FILE``) or ``TRIAGE_SECRET_KEY``, and a short or
+  placeholder key is refused: whoever knows it can sign in as anyone.
 """
 
 from __future__ import annotations
@@ -13,12 +16,42 @@ import base64
 import functools
 import hashlib
 import hmac
+import os
 import secrets
+from pathlib import Path
+
+from triage.contract.errors import UsageError
 
 KEY_PREFIX = "tri_"
 _SCRYPT = {"n": 2**15, "r": 8, "p": 1}
 _MAXMEM = 64 * 1024 * 1024
 MIN_PASSWORD = 10
+MIN_SESSION_KEY = 32
+_PLACEHOLDERS = ("changeme", "change-me", "change_me", "secret", "password", "replace-me", "replaceme",
+                 "your-secret-key", "triage")
+MAKE_SESSION_KEY = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+
+
+def session_key(key_file: str | None = None) -> str | None:
+    """The session key for `triage serve`: the first line of ``key_file`` (else of
+    ``$TRIAGE_SECRET_KEY_FILE``), else ``$TRIAGE_SECRET_KEY``, else None (a random key per
+    start: managers sign in again after a restart). A short or placeholder key is refused."""
+    path = key_file or os.environ.get("TRIAGE_SECRET_KEY_FILE")
+    if path:
+        try:
+            key = Path(path).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read the session key file {path}: {getattr(exc, 'strerror', None) or exc}; "
+                             f"create it with: {MAKE_SESSION_KEY} > {path}") from None
+        where = f"the session key file {path}"
+    elif os.environ.get("TRIAGE_SECRET_KEY"):
+        key, where = os.environ["TRIAGE_SECRET_KEY"].strip(), "$TRIAGE_SECRET_KEY"
+    else:
+        return None
+    if len(key) < MIN_SESSION_KEY or key.casefold().strip("<>") in _PLACEHOLDERS or len(set(key)) < 8:
+        raise UsageError(f"{where} is too weak ({len(key)} characters{', a placeholder' if len(key) >= 32 else ''}); "
+                         f"use at least {MIN_SESSION_KEY} random characters, e.g. {MAKE_SESSION_KEY}")
+    return key
 
 
 def new_api_key() -> str:

@@ -5,7 +5,7 @@ the event loop keeps serving while a decision is made or the log is read:
 
 - **Writes** (assess, record, override, accounts, idempotency keys) run on one writer
   thread, one at a time. The rules engine serialises itself with its own lock
-  (``triage.rules.engine``, DURABLE.md: durable-rules is not thread-safe); one writer also means
+  (``triage.rules.engine``: durable-rules is not thread-safe); one writer also means
   this process never waits on SQLite's busy handler against itself. Other processes (the
   CLI, a second server) may still write: the log's WAL and busy timeout handle that.
 - **Reads** (cases, the due list, the log, the report) run on a small pool of reader

@@ -1,4 +1,4 @@
-"""The OpenAPI 3.1 document of the /v1 API, with the CONTRACT's models as its schemas.
+"""The OpenAPI 3.1 document of the /v1 API, with the public models (docs/reference.md) as its schemas.
 
 The schemas come from the same pydantic models that validate input and shape decisions, so
 the document cannot drift from what the service accepts and returns.

@@ -32,6 +32,7 @@ from starlette.routing import Route
 
 from triage.contract import vocab
 from triage.contract.errors import InputError, NotFoundError, Problem, TriageError
+from triage.contract.shipped import templates_dir
 
 from .auth import new_csrf_token, password_version, same_token, verify_user_password
 from .backend import Backend
@@ -39,7 +40,7 @@ from .http import Query, problems_of, status_of
 from .search import LogFilter, search
 from .views import case_view, words
 
-WEB_TEMPLATES = Path(__file__).resolve().parents[3] / "templates" / "web"
+WEB_TEMPLATES = templates_dir("web")
 
 SIGNIN_WINDOW = 15 * 60      # failed sign-ins count for this many seconds
 NAME_LIMIT = 10              # failures for one name lock it ... (not for a browser it signed in from before)

@@ -85,10 +85,14 @@ def _limits() -> dict[str, Any]:
             "server_header": False}
 
 
-def run(app: Any, host: str, port: int, *, log_level: str = "info") -> None:
-    """Serve until interrupted (Ctrl-C or SIGTERM stop it cleanly)."""
-    uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False, timeout_graceful_shutdown=10,
-                **_limits())
+def run(app: Any, host: str, port: int, *, log_level: str = "info", forwarded_allow_ips: str | None = None,
+        access_log: bool = False) -> None:
+    """Serve until interrupted (Ctrl-C or SIGTERM stop it cleanly). ``forwarded_allow_ips``: the reverse
+    proxies whose X-Forwarded-For and X-Forwarded-Proto are trusted (none by default);
+    ``access_log``: uvicorn's own text access log (the service writes a JSON request log itself)."""
+    uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=bool(forwarded_allow_ips),
+                forwarded_allow_ips=forwarded_allow_ips or "", access_log=access_log,
+                timeout_graceful_shutdown=10, **_limits())
 
 
 class BackgroundServer:
