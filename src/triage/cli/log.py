@@ -91,11 +91,12 @@ def log_verify(obj: Context, against: str | None, as_json: bool) -> None:
 
 @log.command("head")
 @click.option("--out", metavar="FILE", help="Write the checkpoint to FILE (default: standard output).")
+@json_option("the checkpoint (it is JSON either way)")
 @click.pass_obj
-def log_head(obj: Context, out: str | None) -> None:
+def log_head(obj: Context, out: str | None, as_json: bool) -> None:
     """Print a signed checkpoint (records and head hash) to keep elsewhere or publish."""
     import json
-    text = json.dumps(obj.log().checkpoint(), indent=2) + "\n"
+    text = json.dumps(obj.log(existing=True).checkpoint(), indent=2) + "\n"
     if out is None:
         click.echo(text, nl=False)
     else:
@@ -107,26 +108,34 @@ def log_head(obj: Context, out: str | None) -> None:
 @log.command("keygen")
 @click.option("--file", "path", metavar="FILE", help="Where to write the key (default: $TRIAGE_LOG_KEY_FILE, "
               "else ~/.config/triage/log.key).")
-def log_keygen(path: str | None) -> None:
+@json_option("the key's id and where it was written")
+def log_keygen(path: str | None, as_json: bool) -> None:
     """Create the key that signs the log (mode 600; an existing key is never overwritten)."""
     from pathlib import Path
 
     from triage.log import signing
     key = signing.create_key(Path(path) if path else None)
+    if as_json:
+        echo_json({"key_id": key.id, "path": str(key.source)})
+        return
     click.echo(f"log key {key.id} written to {key.source}; keep a copy apart from the log and its backups")
 
 
 @log.command("backup")
 @click.argument("dest")
 @click.option("--checkpoint", metavar="FILE", help="Also write the backup's signed checkpoint to FILE.")
+@json_option("the backup's signed checkpoint and where it was written")
 @click.pass_obj
-def log_backup(obj: Context, dest: str, checkpoint: str | None) -> None:
+def log_backup(obj: Context, dest: str, checkpoint: str | None, as_json: bool) -> None:
     """Copy the log to DEST while it is in use (SQLite online backup), then verify the copy."""
     import json
-    made = obj.log().backup(dest)
+    made = obj.log(existing=True).backup(dest)
     if checkpoint:
         from pathlib import Path
         Path(checkpoint).write_text(json.dumps(made, indent=2) + "\n", encoding="utf-8")
+    if as_json:
+        echo_json({"backup": dest, **made})
+        return
     click.echo(f"backed up {made['records']} records to {dest}; the copy verifies (head {made['head']})")
 
 

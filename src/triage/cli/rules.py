@@ -71,6 +71,12 @@ def rules_test(obj: Context, directory: str | None, verbose: bool, as_json: bool
     from triage.rules.council import scenario_suites
     from triage.rules.scenarios import load_scenarios, run_scenario, uncovered_rules
     ruleset = obj.rules()
+    if directory is not None:
+        where = Path(directory)
+        if not directory.strip() or not where.is_dir():
+            raise UsageError(f"--dir: {directory!r} is not a directory of scenario files (*.yaml)")
+        if not any(where.glob("*.yaml")):
+            raise UsageError(f"--dir: {where} holds no scenario files (*.yaml)")
     suites = [("scenarios", ruleset, Path(directory))] if directory else scenario_suites(ruleset)
     all_outcomes, missing = [], []
     for label, rules_, folder in suites:
@@ -189,7 +195,8 @@ def rules_verify(obj: Context, n: int, seed: int, as_json: bool) -> None:
 
 @rules.command("diff")
 @click.option("--with", "other_dir", required=True, metavar="DIR",
-              help="The other rules directory (a changed copy, or the rules of a new version of triage).")
+              help="The other rules: a council folder (laid over the rules in use, as --council would), or a "
+                   "whole rules directory (a changed copy, or the rules of a new version of triage).")
 @click.option("--year", metavar="YYYY-YY", help="The annual report's year to compare. Default: the log's latest.")
 @click.option("--basis", type=click.Choice(["received", "resolved"]), default="received", show_default=True,
               help="The annual report's basis.")
@@ -204,10 +211,14 @@ def rules_diff(obj: Context, other_dir: str, year: str | None, basis: str, as_js
     from triage.cases.whatif import lines, what_if
     from triage.rules.ruleset import load_rules
 
-    if not Path(other_dir).is_dir():
+    other_path = Path(other_dir)
+    if not other_path.is_dir():
         raise UsageError(f"--with: no rules directory at {other_dir}; give the folder that holds the other rules")
+    current = obj.rules()
+    is_rules_dir = any(other_path.glob("[0-9][0-9]-*.yaml"))
+    other = load_rules(other_path) if is_rules_dir else load_rules(current.directory, council=other_path)
     show = sys.stderr.isatty() and not as_json
-    result = what_if(obj.log(), obj.rules(), load_rules(other_dir), year=year, basis=basis,
+    result = what_if(obj.log(existing=True), current, other, year=year, basis=basis,
                      progress=(lambda k: click.echo(f"\r{k} decided...", nl=False, err=True)) if show else None)
     if show:
         click.echo("\r", nl=False, err=True)

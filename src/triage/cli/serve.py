@@ -242,20 +242,27 @@ def register(cli: click.Group) -> None:
     @users.command("unlock")
     @click.argument("name")
     @_DB
-    def users_unlock(name: str, db: str | None) -> None:
+    @json_option("the user unlocked")
+    def users_unlock(name: str, db: str | None, as_json: bool) -> None:
         """Lift the lock that failed sign-ins put on a name (recorded as an unlock)."""
         tables = _tables(db)
         if tables.user(name) is None:
             raise UsageError(f"no user named {name!r} (see `triage users list`)")
         tables.record_signin(name, "administrator", "unlocked")
-        click.echo(f"unlocked: {name} (failed sign-ins before now no longer count)")
+        _done(as_json, {"name": name, "unlocked": True},
+              f"unlocked: {name} (failed sign-ins before now no longer count)")
 
     @users.command("signins")
     @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
     @_DB
-    def users_signins(limit: int, db: str | None) -> None:
+    @json_option("the sign-in attempts (at, name, address, outcome)")
+    def users_signins(limit: int, db: str | None, as_json: bool) -> None:
         """The latest sign-in attempts, newest first: time, name, client address, outcome."""
         rows = _tables(db).signins(limit)
+        if as_json:
+            echo_json([{"at": at, "name": who, "address": address, "outcome": outcome}
+                       for at, who, address, outcome in rows])
+            return
         if not rows:
             click.echo("No sign-in attempts.")
         for at, who, address, outcome in rows:

@@ -58,7 +58,9 @@ class Decider:
             from triage.letters.book import LetterBook
             if self.rules.templates_dir is None:
                 raise RuleError("no letter templates directory")
-            self._letters = LetterBook(self.rules.templates_dir, self.rules.council)
+            # The council's own wording first, then the shipped templates.
+            self._letters = LetterBook(self.rules.letter_dirs or self.rules.templates_dir, self.rules.council,
+                                       council_dir=self.rules.council_dir)
         return self._letters
 
     def evaluate(self, rep: Representation, forced: dict[str, Any] | None = None) -> Evaluation:

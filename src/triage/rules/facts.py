@@ -4,9 +4,9 @@ Rules name facts by dotted paths (``complainant.relationship``). Three families:
 
 - input facts, copied from the representation (free text never: names, contact details and
   summaries stay out of the engine);
-- ``derived.*`` facts computed before evaluation (DURABLE.md: keep the fact flat and small);
+- ``derived.*`` facts computed before evaluation (durable-rules wants the fact flat and small);
   the taxonomy and the settings in ``rules/`` drive them, so they hold no policy of their own;
-- ``officer.<question>`` facts, the officer's recorded answers (DOMAIN section 7);
+- ``officer.<question>`` facts, the officer's recorded answers (docs/legal-basis.md: officer decisions);
 - ``decision.*`` facts, the conclusions of earlier phases.
 
 ``FACTS`` is the schema the rule loader checks every condition against.

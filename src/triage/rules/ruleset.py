@@ -408,7 +408,8 @@ def _decision_refs(when: Any) -> set[str]:
 
 
 def default_rules_dir() -> Path:
-    """``TRIAGE_RULES``, else the ``rules/`` directory of the checkout this package runs from."""
+    """``TRIAGE_RULES``, else the rules shipped with the package."""
+    from triage.contract.shipped import rules_dir
 
     env = os.environ.get("TRIAGE_RULES")
     return Path(env) if env else rules_dir()
