@@ -18,6 +18,9 @@ REFERENCE = "CS-2025-00017"  # examples/statutory-parent.json
 # Valid values for what a command requires, so that each run changes one thing only.
 BASE: dict[str, dict[str, str]] = {
     "assess": {"case": str(EXAMPLES / "statutory-parent.json")},
+    # a few hundred cases, not the default 100,000: each edge runs the command whole
+    "rules verify": {"n": "300"},
+    "rules diff": {"other_dir": str(EXAMPLES.parent / "rules")},
     "log show": {"ref": REFERENCE},
     "override": {"ref": REFERENCE, "field": "disposition", "to": "refused", "reason": "test", "by": "Jo"},
     "record": {"ref": REFERENCE, "event": "acknowledged"},
