@@ -56,6 +56,20 @@ MEMO_SIZE = 20_000
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # what the host sends (json.dumps, ensure_ascii=False)
 
 
+def _create(name: str, text: str, phase: Any, attempts: int = 3) -> int:
+    """Compile one phase in the core. The core now and then refuses a definition it accepts on
+    the next try ("error code 102", seen a few times in thousands of rulesets compiled by the
+    test suite, never twice running): try again before reporting it."""
+    error: Exception | None = None
+    for _ in range(attempts):
+        try:
+            return int(durable_core.create_ruleset(name, text))
+        except Exception as exc:  # durable's own errors are plain Exceptions
+            error = exc
+    raise RuleError(f"durable-rules rejected the compiled rules of phase {phase.name!r}: {error}",
+                    file=phase.file) from error
+
+
 class Engine:
     """Evaluates the phases of one RuleSet. Safe to share between threads."""
 
@@ -93,11 +107,7 @@ class Engine:
                                                   for pos, rule in enumerate(phase.rules)}
                     # Every fact has a received_date: the always-matching rule (see above).
                     definition[_ALWAYS] = {"all": [{"m": {"$ex": {"received_date": 1}}}]}
-                    try:
-                        _HANDLES[name] = durable_core.create_ruleset(name, _ENCODE(definition))
-                    except Exception as exc:  # durable's own errors are plain Exceptions
-                        raise RuleError(f"durable-rules rejected the compiled rules of phase {phase.name!r}: {exc}",
-                                        file=phase.file) from exc
+                    _HANDLES[name] = _create(name, _ENCODE(definition), phase)
                 self._handles.append(_HANDLES[name])
 
     def fire(self, phase_index: int, facts: dict[str, Any]) -> list[int]:
