@@ -41,6 +41,23 @@ _COMPARE = {"gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
 Resolver = Callable[[str], Any]
 
 
+def resolver(lists: Mapping[str, Any], settings: Mapping[str, Any]) -> Resolver:
+    """Resolves ``$name``: a declared list, else a setting by dotted path (``$statutory.request_stage2.days``)."""
+
+    def resolve(ref: str) -> Any:
+        name = ref[1:]
+        if name in lists:
+            return lists[name]
+        node: Any = settings
+        for part in name.split("."):
+            if not isinstance(node, Mapping) or part not in node:
+                raise ConditionError(f"{ref} names no list and no setting{suggest(name, list(lists))}")
+            node = node[part]
+        return node
+
+    return resolve
+
+
 class ConditionError(ValueError):
     """A condition does not fit the fact schema; the message says how to fix it."""
 

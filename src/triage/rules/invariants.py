@@ -25,6 +25,7 @@ from typing import Any
 from triage.contract.errors import RuleError, RuleErrors
 from triage.contract.hints import suggest
 
+from . import conditions
 from .conditions import ConditionError, compile_condition
 from .evaluate import holds
 from .facts import FACTS, FactSpec
@@ -52,21 +53,8 @@ class Invariant:
 
 
 def resolver(rules: RuleSet, extra: dict[str, Any] | None = None) -> Callable[[str], Any]:
-    """Resolves ``$name`` as the rule loader does: a declared list, else a setting."""
-    lists: dict[str, Any] = {**rules.lists, **(extra or {})}
-
-    def resolve(ref: str) -> Any:
-        name = ref[1:]
-        if name in lists:
-            return lists[name]
-        node: Any = rules.settings
-        for part in name.split("."):
-            if not isinstance(node, dict) or part not in node:
-                raise ConditionError(f"{ref} names no list and no setting{suggest(name, list(lists))}")
-            node = node[part]
-        return node
-
-    return resolve
+    """Resolves ``$name`` as the rule loader does (its lists, then ``extra``'s, then a setting)."""
+    return conditions.resolver({**rules.lists, **(extra or {})}, rules.settings)
 
 
 def load_invariants(rules: RuleSet, path: Path | None = None) -> list[Invariant]:

@@ -40,7 +40,7 @@ from triage.contract import vocab
 from triage.contract.errors import RuleError, RuleErrors, UsageError
 from triage.contract.hints import suggest
 
-from .conditions import ConditionError, compile_condition
+from .conditions import ConditionError, compile_condition, resolver
 from .facts import CUMULATIVE_CONCLUSIONS, EXCLUSIVE_CONCLUSIONS, FACTS
 from .taxonomy import Taxonomy
 
@@ -280,16 +280,7 @@ class _Loader_:
                 lists[name] = _jsonable(values)
             raw_phases.append((path, data))
 
-        def resolve(ref: str) -> Any:
-            name = ref[1:]
-            if name in lists:
-                return lists[name]
-            node: Any = settings
-            for part in name.split("."):
-                if not isinstance(node, dict) or part not in node:
-                    raise ConditionError(f"{ref} names no list and no setting{suggest(name, list(lists))}")
-                node = node[part]
-            return node
+        resolve = resolver(lists, settings)
 
         phases: list[Phase] = []
         seen: dict[str, str] = {}
