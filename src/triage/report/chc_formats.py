@@ -12,7 +12,7 @@ from typing import Any
 
 from triage.contract.errors import UsageError
 
-from .render import _environment, _md, cell, templates_dir
+from .render import _environment, _md, cell, csv_directory, templates_dir
 
 FORMATS = ("json", "md", "html", "csv")
 COMPLIES = {"yes": "Yes", "no": "No", "partly": "Partly", None: "Not assessed"}
@@ -111,12 +111,7 @@ def write(report: dict[str, Any], fmt: str, out: str | Path | None = None, rules
     if fmt not in FORMATS:
         raise UsageError(f"--format: {fmt!r} is not a format; use one of {', '.join(FORMATS)}")
     if fmt == "csv":
-        if out is None:
-            raise UsageError("--format csv writes one file per part: give --out DIR")
-        directory = Path(out)
-        if directory.exists() and not directory.is_dir():
-            raise UsageError(f"--out: {directory} is a file; --format csv needs a directory")
-        directory.mkdir(parents=True, exist_ok=True)
+        directory = csv_directory(out, "part")
         paths = []
         for name, text in to_csv(report).items():
             (directory / name).write_text(text, encoding="utf-8", newline="")

@@ -275,6 +275,18 @@ def to_html(report: dict[str, Any], rules: Any = None) -> str:
         report=report, tables=tables, headlines=headlines(report), charts=charts(report)))
 
 
+def csv_directory(out: str | Path | None, each: str) -> Path:
+    """The directory --format csv writes one file per ``each`` into, made if missing (UsageError
+    when none is given or a file stands there)."""
+    if out is None:
+        raise UsageError(f"--format csv writes one file per {each}: give --out DIR")
+    directory = Path(out)
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(f"--out: {directory} is a file; --format csv needs a directory")
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
 def write(report: dict[str, Any], fmt: str, out: str | Path | None = None, rules: Any = None) -> Any:
     """Render ``report`` as ``fmt``. json, md and html go to the file ``out`` (returned as
     text when ``out`` is None); csv writes ``<table id>.csv`` for every table into the
@@ -282,12 +294,7 @@ def write(report: dict[str, Any], fmt: str, out: str | Path | None = None, rules
     if fmt not in FORMATS:
         raise UsageError(f"--format: {fmt!r} is not a format; use one of {', '.join(FORMATS)}")
     if fmt == "csv":
-        if out is None:
-            raise UsageError("--format csv writes one file per table: give --out DIR")
-        directory = Path(out)
-        if directory.exists() and not directory.is_dir():
-            raise UsageError(f"--out: {directory} is a file; --format csv needs a directory")
-        directory.mkdir(parents=True, exist_ok=True)
+        directory = csv_directory(out, "table")
         paths = []
         for table in report["tables"]:
             path = directory / f"{table['id']}.csv"
