@@ -19,7 +19,7 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 from triage import __version__  # noqa: E402
 from triage.contract.errors import TriageError
 
-from . import actions, assess, council, cases, log, report, rules, serve
+from . import actions, assess, cases, council, log, report, rules, serve
 from .common import Context
 
 

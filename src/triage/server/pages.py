@@ -21,7 +21,6 @@ import itertools
 import re
 from collections.abc import Awaitable, Callable
 from datetime import date
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
