@@ -12,9 +12,9 @@ import sys
 
 import click
 
-# The CLI is its own process: skip pydantic's scan of every installed distribution for
-# plugins (it costs a cold `triage assess` about 15 ms). Library users are unaffected.
-os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+from .startup import without_pydantic_plugins
+
+without_pydantic_plugins()
 
 from triage import __version__  # noqa: E402
 from triage.contract.errors import TriageError

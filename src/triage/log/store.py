@@ -131,7 +131,9 @@ class DecisionLog:
             conn.execute("PRAGMA busy_timeout = 30000")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
-            self.db = sqlite_utils.Database(conn)
+            # No sqlite-utils plugins: nothing installed beside triage hooks into the log's
+            # connection, and no scan of every installed package's entry points on each open.
+            self.db = sqlite_utils.Database(conn, execute_plugins=False)
             self._ensure_schema()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the decision log {self.path}: {exc} "

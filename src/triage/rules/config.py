@@ -76,8 +76,7 @@ def read_yaml(path: Path, errors: list[RuleError]) -> YamlFile | None:
         errors.append(ConfigError(f"cannot read: {exc}", file=str(path)))
         return None
     try:
-        node = yaml.compose(text, Loader=loader)
-        data = yaml.load(text, Loader=loader)
+        node, data = _parse(text, loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         errors.append(ConfigError(f"not valid YAML: {getattr(exc, 'problem', None) or exc}"
@@ -92,6 +91,16 @@ def read_yaml(path: Path, errors: list[RuleError]) -> YamlFile | None:
     if node is not None:
         _walk(node, (), result, errors)
     return result if len(errors) == before else None
+
+
+def _parse(text: str, loader: Any) -> tuple[Any, Any]:
+    """The node tree (for the lines) and the data built from that same tree: one parse, not two."""
+    parser = loader(text)
+    try:
+        node = parser.get_single_node()
+        return node, (parser.construct_document(node) if node is not None else None)
+    finally:
+        parser.dispose()
 
 
 _LOADER: Any = None
