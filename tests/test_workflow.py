@@ -327,3 +327,42 @@ def test_an_escalation_asks_again_about_proceedings_ongoing_now(tmp_path: Path) 
     result = _record(db, "P", "escalation_requested", "2023-03-27", to_stage=2)
     assert result.decision.disposition == "officer_decision_required"
     assert [q.id for q in result.decision.officer_questions] == ["prejudice_to_proceedings"]
+
+
+def test_an_escalation_keeps_the_managers_procedure(tmp_path: Path) -> None:
+    """Stage 1 overridden to the corporate procedure by a manager: the stage 2 the family asks
+    for runs on the corporate clock too (the rules would say statutory again), by an override of
+    its own that names the first; recording the same request again adds nothing."""
+    import triage
+    from triage.cases import workflow
+    from triage.log.store import DecisionLog
+
+    db = tmp_path / "t.db"
+    triage.assess(_case(reference="P", received_date="2024-01-03", about__grounds_arose="2023-12-20"), db=db, rules=RULES)
+    workflow.override("P", "procedure", "corporate", "An education matter, not social care", "A. Manager",
+                      db=db, rules=RULES)
+    _record(db, "P", "responded", "2024-01-20", stage=1, finding="not_upheld")
+    for _ in range(2):
+        recorded = _record(db, "P", "escalation_requested", "2024-01-25", to_stage=2)
+    assert recorded.decision is None or recorded.decision.procedure == "statutory"  # what the rules say
+    state = workflow.case_state(DecisionLog(db), "P")
+    assert (state.current.number, state.current.procedure) == (2, "corporate")
+    overrides = DecisionLog(db).overrides("P")
+    assert [(o["field"], o["to_value"], o["by"]) for o in overrides] == [("procedure", "corporate", "A. Manager")] * 2
+    assert overrides[1]["decision_id"] == state.current.decision_id
+    assert "carried to stage 2 from the override of stage 1" in overrides[1]["reason"]
+    assert "An education matter" in overrides[1]["reason"]
+
+
+def test_an_escalation_without_an_override_follows_the_rules(tmp_path: Path) -> None:
+    import triage
+    from triage.cases import workflow
+    from triage.log.store import DecisionLog
+
+    db = tmp_path / "t.db"
+    triage.assess(_case(reference="Q", received_date="2024-01-03", about__grounds_arose="2023-12-20"), db=db, rules=RULES)
+    _record(db, "Q", "responded", "2024-01-20", stage=1, finding="not_upheld")
+    _record(db, "Q", "escalation_requested", "2024-01-25", to_stage=2)
+    state = workflow.case_state(DecisionLog(db), "Q")
+    assert (state.current.number, state.current.procedure) == (2, "statutory")
+    assert DecisionLog(db).overrides("Q") == []

@@ -228,7 +228,33 @@ def _reassess(event: Event, state: CaseState, rules: RuleSet, log: DecisionLog) 
         raw["officer_decisions"] = {k: v for k, v in raw.get("officer_decisions", {}).items()
                                     if k not in ("accept_late_escalation", "prejudice_to_proceedings")}
     prepare(raw, rules, today=event.date)  # validates the new facts
-    return api.assess(raw, db=log, rules=rules)
+    decision = api.assess(raw, db=log, rules=rules)
+    if event.event == "escalation_requested":
+        _carry_procedure(state, decision, log)
+    return decision
+
+
+def _carry_procedure(state: CaseState, decision: Decision, log: DecisionLog) -> None:
+    """A manager's override of the procedure of the stage being escalated carries to the next
+    stage: the escalation is the same complaint (s.26(3) CA 1989 for the statutory stages; the
+    corporate procedure for the rest), so the route the manager decided on stays. The rules see
+    only the representation, so the new decision is overridden in turn, as its own record that
+    names the override it follows; once only, however often the import is run."""
+    cur = state.current
+    if cur is None or decision.decision_id is None or decision.representation_type != "complaint":
+        return
+    earlier = [o for o in state.overrides if o["field"] == "procedure" and o["decision_id"] == cur.decision_id]
+    if not earlier or decision.procedure == cur.procedure:
+        return
+    if any(o["field"] == "procedure" and o["decision_id"] == decision.decision_id for o in log.overrides(state.reference)):
+        return
+    last = earlier[-1]
+    log.append_override({
+        "reference": state.reference, "decision_id": decision.decision_id, "field": "procedure",
+        "from_value": decision.procedure, "to_value": cur.procedure,
+        "reason": f"carried to stage {decision.stage} from the override of stage {cur.number} "
+                  f"({last['decision_id']}, by {last['by']}): {last['reason']}",
+        "by": last["by"], "rules": []})
 
 
 def record(obj: Any, *, db: DecisionLog | str | Path | None = None, rules: RuleSet | str | Path | None = None,
