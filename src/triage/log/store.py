@@ -70,6 +70,16 @@ _TABLES: dict[str, dict[str, Any]] = {
 _ADDED_LATER = {"letters": ("signed_by", "signed_by_title")}
 _INDEXES = {"decisions": [["reference"], ["received_date"], ["input_hash"]],
             "events": [["reference"], ["identity"]], "overrides": [["reference"]], "letters": [["reference"]]}
+# The append path's statements, prepared once (the sqlite3 module caches them by text).
+_INSERTS: dict[str, tuple[list[str], str]] = {
+    name: (cols, f"INSERT INTO {name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})")
+    for name, cols in ((t, [c for c in columns if c != "seq"]) for t, columns in _TABLES.items() if t != "chain")
+}
+_CHAIN_HEAD = "SELECT chain_seq, hash FROM chain ORDER BY chain_seq DESC LIMIT 1"
+_CHAIN_INSERT = "INSERT INTO chain (chain_seq, tbl, row_seq, prev_hash, hash, mac) VALUES (?, ?, ?, ?, ?, ?)"
+# The first decision on the same input, reference and ruleset (the idempotency check).
+_SAME_INPUT = ("SELECT seq, decision, representation FROM decisions "
+               "WHERE input_hash = ? AND reference = ? AND ruleset = ? ORDER BY seq LIMIT 1")
 _APPEND_ONLY = (
     "CREATE TRIGGER IF NOT EXISTS {t}_append_only_update BEFORE UPDATE ON {t} "
     "BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: {t} rows cannot be changed'); END",
@@ -193,19 +203,20 @@ class DecisionLog:
     def _insert(self, table: str, row: dict[str, Any]) -> int:
         """Insert a row and chain it; call inside a transaction.
 
-        A prepared INSERT through sqlite-utils' connection (not ``Table.insert``, which
-        introspects the table on every call: the batch path appends thousands of rows)."""
-        columns = [c for c in _TABLES[table] if c != "seq"]
+        Prepared statements on the sqlite3 connection itself (built once per table, below),
+        not sqlite-utils: the batch path appends thousands of rows, and sqlite-utils'
+        wrapper and table introspection cost more than the INSERT. The chain hash is computed
+        from the values just inserted (with their ``seq``), not from a re-read row."""
+        columns, insert = _INSERTS[table]
         values = [row.get(c) for c in columns]
-        cursor = self.db.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                                 values)
-        seq = int(cursor.lastrowid or 0)
+        conn = self.db.conn
+        seq = int(conn.execute(insert, values).lastrowid or 0)
         stored = {"seq": seq, **dict(zip(columns, values))}
-        head = self.db.execute("SELECT chain_seq, hash FROM chain ORDER BY chain_seq DESC LIMIT 1").fetchone()
+        head = conn.execute(_CHAIN_HEAD).fetchone()
         chain_seq, prev = (int(head[0]) + 1, head[1]) if head else (1, GENESIS)
         link = _link(prev, table, stored)
-        self.db.execute("INSERT INTO chain (chain_seq, tbl, row_seq, prev_hash, hash, mac) VALUES (?, ?, ?, ?, ?, ?)",
-                        [chain_seq, table, seq, prev, link, self._signing_key().sign(signing.link_text(chain_seq, link))])
+        conn.execute(_CHAIN_INSERT, (chain_seq, table, seq, prev, link,
+                                     self._signing_key().sign(signing.link_text(chain_seq, link))))
         return seq
 
     def _signing_key(self) -> signing.LogKey:
@@ -230,22 +241,21 @@ class DecisionLog:
         Idempotent: when this reference already has a decision on the same input with the
         same ruleset (a retried submission, a re-imported file), that decision is returned
         and nothing is added."""
-        input_hash = content_hash(representation)
+        stored_input = canonical(representation)  # hashed and stored: encoded once
+        input_hash = "sha256:" + hashlib.sha256(stored_input.encode()).hexdigest()  # = content_hash(representation)
         row = {
             "reference": decision["reference"], "received_date": representation.get("received_date"),
             "assessed_at": decision["assessed_at"], "representation_type": decision["representation_type"],
             "procedure": decision.get("procedure"), "disposition": decision["disposition"],
             "reason": decision.get("reason"), "stage": decision.get("stage"), "ruleset": decision["ruleset"],
-            "input_hash": input_hash, "representation": canonical(representation),
+            "input_hash": input_hash, "representation": stored_input,
             "decision": json.dumps({k: v for k, v in decision.items() if k != "decision_id"}, default=str),
         }
 
         def write() -> tuple[LoggedDecision, bool]:
-            same = list(self.db.table("decisions").rows_where(
-                "input_hash = ? AND reference = ? AND ruleset = ?",
-                [input_hash, row["reference"], row["ruleset"]], order_by="seq", limit=1))
-            if same:
-                return self._row(same[0]), False
+            same = self.db.conn.execute(_SAME_INPUT, (input_hash, row["reference"], row["ruleset"])).fetchone()
+            if same is not None:
+                return self._row({"seq": same[0], "decision": same[1], "representation": same[2]}), False
             seq = self._insert("decisions", row)
             return LoggedDecision({**decision, "decision_id": decision_id(seq)}, representation), True
 
