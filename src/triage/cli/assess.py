@@ -66,6 +66,8 @@ def _read_case(case: str) -> Any:
 
 def _assess_batch(obj: Context, batch: str) -> int:
     from triage import api
+
+    from .batch import run
     stream = sys.stdin.buffer if batch == "-" else None
     if stream is None:
         if not Path(batch).is_file():
@@ -73,18 +75,19 @@ def _assess_batch(obj: Context, batch: str) -> int:
         stream = open(batch, "rb")
     failed = total = 0
     show_progress = batch != "-" and sys.stderr.isatty()
+    log, decider = obj.log(), api.decider(obj.rules())
     with stream:
         if show_progress:
             lines = list(stream)
-            results = api.assess_batch(lines, db=obj.log(), rules=obj.rules())
-            with click.progressbar(results, length=len(lines), label="Assessing", file=sys.stderr) as bar:
-                for result in bar:
-                    total, failed = total + 1, failed + (result.decision is None)
-                    click.echo(result.to_json())
+            with click.progressbar(run(lines, log, decider), length=len(lines), label="Assessing",
+                                   file=sys.stderr) as bar:
+                for text, ok in bar:
+                    total, failed = total + 1, failed + (not ok)
+                    click.echo(text)
         else:
-            for result in api.assess_batch(stream, db=obj.log(), rules=obj.rules()):
-                total, failed = total + 1, failed + (result.decision is None)
-                click.echo(result.to_json())
+            for text, ok in run(stream, log, decider):
+                total, failed = total + 1, failed + (not ok)
+                click.echo(text)
     click.echo(f"{total - failed} assessed and logged, {failed} failed", err=True)
     return 1 if failed else 0
 

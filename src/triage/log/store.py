@@ -120,6 +120,24 @@ def _link(prev: str, table: str, row: dict[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(f"{prev}|{table}|{canonical(row)}".encode()).hexdigest()
 
 
+def decision_row(decision: dict[str, Any], representation: dict[str, Any]) -> dict[str, Any]:
+    """The ``decisions`` row for a decision (as JSON-ready dict) and its input: everything but
+    its ``seq``. Needs no log, so a batch makes rows while earlier ones are being written.
+
+    ``decision`` is stored without its ``decision_id`` (the row's seq is its id), in the order
+    of its keys, and the input in canonical form, hashed for the idempotency check."""
+    stored_input = canonical(representation)  # hashed and stored: encoded once
+    return {
+        "reference": decision["reference"], "received_date": representation.get("received_date"),
+        "assessed_at": decision["assessed_at"], "representation_type": decision["representation_type"],
+        "procedure": decision.get("procedure"), "disposition": decision["disposition"],
+        "reason": decision.get("reason"), "stage": decision.get("stage"), "ruleset": decision["ruleset"],
+        "input_hash": "sha256:" + hashlib.sha256(stored_input.encode()).hexdigest(),  # = content_hash(representation)
+        "representation": stored_input,
+        "decision": json.dumps({k: v for k, v in decision.items() if k != "decision_id"}, default=str),
+    }
+
+
 @dataclass(frozen=True)
 class LoggedDecision:
     """One row of the log: the decision (with its id) and the input it was made on."""
@@ -241,25 +259,22 @@ class DecisionLog:
         Idempotent: when this reference already has a decision on the same input with the
         same ruleset (a retried submission, a re-imported file), that decision is returned
         and nothing is added."""
-        stored_input = canonical(representation)  # hashed and stored: encoded once
-        input_hash = "sha256:" + hashlib.sha256(stored_input.encode()).hexdigest()  # = content_hash(representation)
-        row = {
-            "reference": decision["reference"], "received_date": representation.get("received_date"),
-            "assessed_at": decision["assessed_at"], "representation_type": decision["representation_type"],
-            "procedure": decision.get("procedure"), "disposition": decision["disposition"],
-            "reason": decision.get("reason"), "stage": decision.get("stage"), "ruleset": decision["ruleset"],
-            "input_hash": input_hash, "representation": stored_input,
-            "decision": json.dumps({k: v for k, v in decision.items() if k != "decision_id"}, default=str),
-        }
+        seq, earlier = self.append_row(decision_row(decision, representation))
+        if earlier is not None:
+            return earlier, False
+        return LoggedDecision({**decision, "decision_id": decision_id(seq)}, representation), True
 
-        def write() -> tuple[LoggedDecision, bool]:
-            same = self.db.conn.execute(_SAME_INPUT, (input_hash, row["reference"], row["ruleset"])).fetchone()
+    def append_row(self, row: dict[str, Any]) -> tuple[int, LoggedDecision | None]:
+        """Append a row made by ``decision_row`` in its own transaction, unless the same input
+        is logged already (see ``append``); return its seq and None, or the earlier decision's
+        seq and that decision. The batch makes rows in another process and appends them here."""
+        def write() -> tuple[int, LoggedDecision | None]:
+            same = self.db.conn.execute(_SAME_INPUT, (row["input_hash"], row["reference"], row["ruleset"])).fetchone()
             if same is not None:
-                return self._row({"seq": same[0], "decision": same[1], "representation": same[2]}), False
-            seq = self._insert("decisions", row)
-            return LoggedDecision({**decision, "decision_id": decision_id(seq)}, representation), True
+                return same[0], self._row({"seq": same[0], "decision": same[1], "representation": same[2]})
+            return self._insert("decisions", row), None
 
-        result: tuple[LoggedDecision, bool] = self._write("append a decision", write)
+        result: tuple[int, LoggedDecision | None] = self._write("append a decision", write)
         return result
 
     def append_event(self, event: dict[str, Any], identity: str, decision_id: str | None = None) -> tuple[int, bool]:

@@ -1,0 +1,167 @@
+"""`triage assess --batch` deciding in a forked process and logging in this one
+(triage.cli.batch): the same results, the same log, line by line, as deciding and logging
+each line in turn."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import EXAMPLES, RULES
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the batch forks only where fork exists")
+
+STAMP = re.compile(r'"assessed_at": "[^"]*"')
+
+
+def _lines(case: dict[str, Any]) -> list[bytes]:
+    """Good cases, a repeat, a case without reference and bad lines, as a batch file holds them."""
+    out = []
+    for path in sorted(EXAMPLES.glob("*.json")):
+        out.append(path.read_bytes().replace(b"\n", b" "))
+    other = copy.deepcopy(case)
+    other.pop("reference")
+    return [*out, out[0], json.dumps(other).encode(), b"", b"{oops", b"[]",
+            json.dumps({**case, "received_date": "2024-02-30"}).encode(), b"\xff"]
+
+
+def _sequential(lines: list[bytes], db: Path) -> list[tuple[str, bool]]:
+    from triage import api
+    from triage.cli.batch import decide_lines, log_line
+    from triage.log.store import DecisionLog
+
+    log = DecisionLog(db)
+    return [log_line(item, log) for item in decide_lines(lines, api.decider(RULES))]
+
+
+def _forked(lines: list[bytes], db: Path) -> list[tuple[str, bool]]:
+    from triage import api
+    from triage.cli.batch import run
+    from triage.log.store import DecisionLog
+
+    return list(run(lines, DecisionLog(db), api.decider(RULES)))
+
+
+def _rows(db: Path) -> list[tuple[Any, ...]]:
+    conn = sqlite3.connect(db)
+    try:
+        return [(seq, ref, h, STAMP.sub("", d)) for seq, ref, h, d in
+                conn.execute("SELECT seq, reference, input_hash, decision FROM decisions ORDER BY seq")]
+    finally:
+        conn.close()
+
+
+def test_forked_batch_prints_and_logs_what_one_process_does(tmp_path: Path, case: dict[str, Any]) -> None:
+    """Same results (decisions, errors, the idempotent repeat, the assigned reference) in the same
+    order, and the same rows in the log, which verifies."""
+    from triage.log.store import DecisionLog
+
+    lines = _lines(case)
+    one, two = _sequential(lines, tmp_path / "one.db"), _forked(lines, tmp_path / "two.db")
+    assert [(STAMP.sub("", text), ok) for text, ok in one] == [(STAMP.sub("", text), ok) for text, ok in two]
+    results = [json.loads(text) for text, _ in two]
+    assert [r["ok"] for r in results].count(False) == 4 and len(results) == len(lines) - 1  # the blank line
+    assert results[len(lines) - 7]["decision"] == results[0]["decision"]  # the repeat: the logged decision
+    assert _rows(tmp_path / "one.db") == _rows(tmp_path / "two.db")
+    assert DecisionLog(tmp_path / "two.db").verify() == []
+
+
+def test_result_line_is_what_batch_result_prints(tmp_path: Path, case: dict[str, Any]) -> None:
+    """The printed result written around the stored decision JSON is byte for byte
+    BatchResult.to_json of the same decision, for every example (non-ASCII text included)."""
+    import triage
+    from triage.api import BatchResult
+    from triage.cli.batch import result_line
+    from triage.log.store import decision_row
+
+    cases = [json.loads(p.read_text()) for p in sorted(EXAMPLES.glob("*.json"))]
+    cases.append({**case, "about": {**case["about"], "summary": "Café – naïve “quotes” \\ back\\slash \u2028 line"}})
+    for number, raw in enumerate(cases, start=1):
+        decision = triage.decide(raw, rules=RULES)
+        row = decision_row(decision.model_dump(mode="json"), {**raw, "reference": decision.reference})
+        decision.decision_id = f"d-{number * 7:06d}"
+        assert result_line(number, number * 7, row["decision"]) == BatchResult(number, decision).to_json()
+
+
+def test_a_line_the_log_refuses_is_its_error_and_the_batch_goes_on(tmp_path: Path, case: dict[str, Any],
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store error on one line (in this process, which logs) prints that line's error; it is
+    not logged, and the lines after it are."""
+    from triage.contract.errors import StoreError
+    from triage.log.store import DecisionLog
+
+    real = DecisionLog.append_row
+    calls = []
+
+    def flaky(self: DecisionLog, row: dict[str, Any]) -> Any:
+        calls.append(row["reference"])
+        if len(calls) == 2:
+            raise StoreError("disk full (a test)")
+        return real(self, row)
+
+    monkeypatch.setattr(DecisionLog, "append_row", flaky)
+    lines = [json.dumps({**case, "reference": f"CS-{i}"}).encode() for i in range(4)]
+    results = [json.loads(text) for text, _ in _forked(lines, tmp_path / "log.db")]
+    assert [r["ok"] for r in results] == [True, False, True, True]
+    assert "disk full" in json.dumps(results[1]["errors"])
+    assert [r[1] for r in _rows(tmp_path / "log.db")] == ["CS-0", "CS-2", "CS-3"]
+
+
+def test_a_failing_decider_stops_the_batch_with_its_printed_lines_logged(tmp_path: Path, case: dict[str, Any],
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the deciding process dies (here: an exit on the third line, which no per-line error
+    handling catches), the lines before it are printed and logged and the batch reports it."""
+    from triage import api
+    from triage.contract.errors import TriageError
+    from triage.rules.decider import Decider
+
+    real = Decider.decide
+
+    def dies(self: Decider, rep: Any, reference: str, *args: Any, **kwargs: Any) -> Any:
+        if reference == "CS-2":
+            raise SystemExit(3)
+        return real(self, rep, reference, *args, **kwargs)
+
+    monkeypatch.setattr(Decider, "decide", dies)
+    lines = [json.dumps({**case, "reference": f"CS-{i}"}).encode() for i in range(5)]
+    printed = []
+    from triage.cli.batch import run
+    from triage.log.store import DecisionLog
+
+    with pytest.raises(TriageError, match="deciding its lines failed"):
+        for text, _ in run(lines, DecisionLog(tmp_path / "log.db"), api.decider(RULES)):
+            printed.append(json.loads(text)["decision"]["reference"])
+    assert printed == ["CS-0", "CS-1"]
+    assert [r[1] for r in _rows(tmp_path / "log.db")] == ["CS-0", "CS-1"]
+
+
+def test_a_batch_left_early_stops_its_decider(tmp_path: Path, case: dict[str, Any],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reader that stops after two results (a closed output) leaves no deciding process behind."""
+    from triage import api
+    from triage.cli.batch import run
+    from triage.log.store import DecisionLog
+
+    forked = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid:
+            forked.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+    lines = [json.dumps({**case, "reference": f"CS-{i}"}).encode() for i in range(200)]
+    results = run(lines, DecisionLog(tmp_path / "log.db"), api.decider(RULES))
+    assert [json.loads(next(results)[0])["ok"] for _ in range(2)] == [True, True]
+    results.close()
+    assert len(forked) == 1
+    with pytest.raises(ChildProcessError):
+        os.waitpid(forked[0], os.WNOHANG)  # stopped and reaped, not left running
