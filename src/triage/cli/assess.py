@@ -68,26 +68,24 @@ def _assess_batch(obj: Context, batch: str) -> int:
     from triage import api
 
     from .batch import run
-    stream = sys.stdin.buffer if batch == "-" else None
-    if stream is None:
+    if batch != "-":
         if not Path(batch).is_file():
             raise UsageError(f"no such file: {batch}")
-        stream = open(batch, "rb")
+        open(batch, "rb").close()  # unreadable: the error here, before any process is started
     failed = total = 0
-    show_progress = batch != "-" and sys.stderr.isatty()
     log, decider = obj.log(), api.decider(obj.rules())
-    with stream:
-        if show_progress:
-            lines = list(stream)
-            with click.progressbar(run(lines, log, decider), length=len(lines), label="Assessing",
-                                   file=sys.stderr) as bar:
-                for text, ok in bar:
-                    total, failed = total + 1, failed + (not ok)
-                    click.echo(text)
-        else:
-            for text, ok in run(stream, log, decider):
+    if batch != "-" and sys.stderr.isatty():  # a progress bar, which needs the number of lines
+        with open(batch, "rb") as f:
+            lines = f.readlines()
+        with click.progressbar(run(lines, log, decider), length=len(lines), label="Assessing",
+                               file=sys.stderr) as bar:
+            for text, ok in bar:
                 total, failed = total + 1, failed + (not ok)
                 click.echo(text)
+    else:  # a file is read by each process that decides; standard input by one
+        for text, ok in run(Path(batch) if batch != "-" else sys.stdin.buffer, log, decider):
+            total, failed = total + 1, failed + (not ok)
+            click.echo(text)
     click.echo(f"{total - failed} assessed and logged, {failed} failed", err=True)
     return 1 if failed else 0
 

@@ -1,17 +1,19 @@
-"""`triage assess --batch`: one process decides the lines while this one logs and prints them.
+"""`triage assess --batch`: other processes decide the lines while this one logs and prints them.
 
 A batch line costs two kinds of work: deciding it (decode, validate, the rules, the row to
 store: pure computation that needs no log) and logging it (the idempotency lookup, the insert,
 the hash chain and its signature, the commit). Done one after the other they use one core of
-the machine; here a child process, forked once, decides line after line and passes each row
-through a pipe, while this process appends and prints, so both cores work.
+the machine; here child processes, forked once each, decide the lines (one a core, each its
+share: every second line on two cores) and pass each row through a pipe, while this process
+merges the rows back into line order, appends and prints them, so every core works. A stream
+(standard input) can be read by one process only, so it gets one decider.
 
 What the contract asks of a batch is unchanged:
 
 - every line is its own transaction: this process appends each row with
   ``DecisionLog.append_row`` (its own ``BEGIN IMMEDIATE`` ... ``COMMIT``) and only then prints
   its result, in line order, so what is printed is logged;
-- a line the child refuses (bad JSON, invalid input, a rule error) comes back as its error
+- a line a decider refuses (bad JSON, invalid input, a rule error) comes back as its error
   result and logs nothing; a line the log refuses (a store error) prints its error;
 - the same input again is an idempotent re-import: the log's earlier decision is printed;
 - the output is byte for byte what ``BatchResult.to_json`` prints for the same decision
@@ -19,9 +21,10 @@ What the contract asks of a batch is unchanged:
   encoding the decision a second time).
 
 Deciding does not read the log, so deciding line n+1 while line n is being written changes no
-decision. The child is forked after the rules are loaded (no second start-up); it writes only
+decision. A decider is forked after the rules are loaded (no second start-up); it writes only
 to its pipe and leaves with ``os._exit``, so it never flushes this process's buffers or touches
-the open log. Where there is no ``fork`` (Windows) the same two steps run one after the other.
+the open log. If one fails, the batch stops there with an error (the lines printed are logged).
+Where there is no ``fork`` (Windows) the same two steps run one after the other.
 """
 
 from __future__ import annotations
@@ -31,7 +34,9 @@ import marshal
 import os
 import signal
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from triage.api import BatchResult, prepare
@@ -90,54 +95,100 @@ def log_line(item: Decided, log: DecisionLog) -> tuple[str, bool]:
     return result_line(number, seq, row["decision"]), True
 
 
-def run(lines: Iterable[bytes | str], log: DecisionLog, decider: Decider) -> Iterator[tuple[str, bool]]:
-    """Each line's printed result (and whether it is a decision), in order, each logged first."""
+def run(source: Path | Sequence[bytes | str] | Iterable[bytes | str], log: DecisionLog,
+        decider: Decider) -> Iterator[tuple[str, bool]]:
+    """Each line's printed result (and whether it is a decision), in order, each logged first.
+
+    ``source`` is a file (each decider reads it itself), lines in memory (which the deciders
+    share), or a stream such as standard input, which only one process can read."""
     if not hasattr(os, "fork"):
-        for item in decide_lines(lines, decider):
-            yield log_line(item, log)
+        with _lines_of(source) as lines:
+            for item in decide_lines(lines, decider):
+                yield log_line(item, log)
         return
-    yield from _forked(lines, log, decider)
+    shareable = isinstance(source, (Path, Sequence))
+    yield from _forked(source, log, decider, deciders(os.cpu_count()) if shareable else 1)
 
 
-def _forked(lines: Iterable[bytes | str], log: DecisionLog, decider: Decider) -> Iterator[tuple[str, bool]]:
-    read_end, write_end = os.pipe()
+def deciders(cores: int | None) -> int:
+    """How many processes decide: one a core, at least one and at most four (this process,
+    which logs, is then the one that keeps up with them: it costs about half a decider)."""
+    return max(1, min(4, cores or 1))
+
+
+@contextmanager
+def _lines_of(source: Path | Iterable[bytes | str]) -> Iterator[Iterable[bytes | str]]:
+    if isinstance(source, Path):
+        with open(source, "rb") as f:
+            yield f
+    else:
+        yield source
+
+
+def _forked(source: Path | Iterable[bytes | str], log: DecisionLog, decider: Decider,
+            count: int) -> Iterator[tuple[str, bool]]:
+    """Start ``count`` deciders, decider k taking lines k+1, k+1+count, ...; merge their rows
+    back into line order and log each in turn."""
     sys.stdout.flush()
     sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:  # the child: decide, hand over, leave without running the parent's clean-up
-        os.close(read_end)
-        _child(lines, decider, write_end)
-    os.close(write_end)
-    finished = False
+    running: dict[int, Any] = {}  # pid: the pipe it writes
+    pipes: list[Any] = []
     try:
-        with open(read_end, "rb") as pipe:
-            while True:
-                try:
-                    item = marshal.load(pipe)
-                except EOFError:
-                    break
-                yield log_line(item, log)
-        _, status = os.waitpid(pid, 0)
-        finished = True
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise TriageError(f"the batch stopped: the process deciding its lines failed "
-                              f"(exit status {os.waitstatus_to_exitcode(status)}); the lines printed are logged")
+        for k in range(count):
+            read_end, write_end = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the child: decide, hand over, leave without running the parent's clean-up
+                os.close(read_end)
+                for other in pipes:
+                    os.close(other.fileno())
+                _child(source, k, count, decider, write_end)
+            os.close(write_end)
+            running[pid] = open(read_end, "rb")
+            pipes.append(running[pid])
+        # the next row of each decider, by line number: the smallest is the next line of the batch
+        waiting: dict[int, tuple[Decided, int]] = {}
+        for pid in list(running):
+            _take(waiting, running, pid)
+        while waiting:
+            item, pid = waiting.pop(min(waiting))
+            yield log_line(item, log)
+            _take(waiting, running, pid)
     finally:
-        if not finished:  # stopped early (an error, a closed output, Ctrl-C): stop the child too
+        for pid in running:  # stopped early (an error, a closed output, Ctrl-C): stop them too
             try:
                 os.kill(pid, signal.SIGTERM)
                 os.waitpid(pid, 0)
             except OSError:
                 pass
+        for pipe in pipes:
+            pipe.close()
 
 
-def _child(lines: Iterable[bytes | str], decider: Decider, write_end: int) -> None:
+def _take(waiting: dict[int, tuple[Decided, int]], running: dict[int, Any], pid: int) -> None:
+    """Read a decider's next row into ``waiting``; at its end, reap it and check that it
+    finished well (a decider that failed stops the batch before any later line is printed)."""
+    try:
+        item: Decided = marshal.load(running[pid])
+    except EOFError:
+        del running[pid]
+        _, status = os.waitpid(pid, 0)
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            raise TriageError(f"the batch stopped: a process deciding its lines failed (exit status {code}); "
+                              "the lines printed are logged") from None
+        return
+    waiting[item[0]] = (item, pid)
+
+
+def _child(source: Path | Iterable[bytes | str], k: int, count: int, decider: Decider, write_end: int) -> None:
     code = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C stops the child at once, quietly
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        with open(write_end, "wb") as pipe:
-            for item in decide_lines(lines, decider):
+        with open(write_end, "wb") as pipe, _lines_of(source) as lines:
+            # the other deciders' lines become blank lines here, which json_lines skips by number
+            mine = lines if count == 1 else (line if i % count == k else b"" for i, line in enumerate(lines))
+            for item in decide_lines(mine, decider):
                 marshal.dump(item, pipe)
                 pipe.flush()  # a line is handed over as soon as it is decided (a stream may pause)
     except BrokenPipeError:
