@@ -74,6 +74,13 @@ def _assess_batch(obj: Context, batch: str) -> int:
         open(batch, "rb").close()  # unreadable: the error here, before any process is started
     failed = total = 0
     log, decider = obj.log(), api.decider(obj.rules())
+
+    def emit(text: str) -> None:
+        # what click.echo does for this ASCII JSON line, without its per-call checks (a
+        # batch prints thousands); flushed, so a line is out as soon as it is logged
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
     if batch != "-" and sys.stderr.isatty():  # a progress bar, which needs the number of lines
         with open(batch, "rb") as f:
             lines = f.readlines()
@@ -81,11 +88,11 @@ def _assess_batch(obj: Context, batch: str) -> int:
                                file=sys.stderr) as bar:
             for text, ok in bar:
                 total, failed = total + 1, failed + (not ok)
-                click.echo(text)
+                emit(text)
     else:  # a file is read by each process that decides; standard input by one
         for text, ok in run(Path(batch) if batch != "-" else sys.stdin.buffer, log, decider):
             total, failed = total + 1, failed + (not ok)
-            click.echo(text)
+            emit(text)
     click.echo(f"{total - failed} assessed and logged, {failed} failed", err=True)
     return 1 if failed else 0
 

@@ -29,7 +29,6 @@ Where there is no ``fork`` (Windows) the same two steps run one after the other.
 
 from __future__ import annotations
 
-import json
 import marshal
 import os
 import signal
@@ -72,8 +71,7 @@ def result_line(line: int, seq: int, stored_decision: str) -> str:
     ``stored_decision`` is the decision's JSON as the log stores it: the decision without its
     id, encoded as ``json.dumps`` encodes the result. The result is that object with the id
     put back first (``decision_id`` is the first field of a Decision), inside the result."""
-    return (f'{{"line": {line}, "ok": true, "decision": {{"decision_id": {json.dumps(decision_id(seq))}, '
-            f"{stored_decision[1:]}}}")
+    return f'{{"line": {line}, "ok": true, "decision": {{"decision_id": "{decision_id(seq)}", {stored_decision[1:]}}}'
 
 
 def log_line(item: Decided, log: DecisionLog) -> tuple[str, bool]:

@@ -115,8 +115,9 @@ def _now() -> str:
 
 
 def _link(prev: str, table: str, row: dict[str, Any]) -> str:
-    later = _ADDED_LATER.get(table, ())
-    row = {k: v for k, v in row.items() if not (k in later and v is None)}
+    later = _ADDED_LATER.get(table)
+    if later:
+        row = {k: v for k, v in row.items() if not (k in later and v is None)}
     return "sha256:" + hashlib.sha256(f"{prev}|{table}|{canonical(row)}".encode()).hexdigest()
 
 
