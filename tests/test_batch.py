@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 from conftest import EXAMPLES, RULES
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the batch forks only where fork exists")
 
@@ -109,11 +111,11 @@ def test_a_line_the_log_refuses_is_its_error_and_the_batch_goes_on(tmp_path: Pat
     real = DecisionLog.append_row
     calls = []
 
-    def flaky(self: DecisionLog, row: dict[str, Any]) -> Any:
+    def flaky(self: DecisionLog, row: dict[str, Any], *args: Any) -> Any:
         calls.append(row["reference"])
         if len(calls) == 2:
             raise StoreError("disk full (a test)")
-        return real(self, row)
+        return real(self, row, *args)
 
     monkeypatch.setattr(DecisionLog, "append_row", flaky)
     lines = [json.dumps({**case, "reference": f"CS-{i}"}).encode() for i in range(4)]
@@ -179,3 +181,21 @@ def test_a_batch_left_early_stops_its_decider(tmp_path: Path, case: dict[str, An
     for pid in forked:
         with pytest.raises(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)  # stopped and reaped, not left running
+
+
+_values = st.one_of(st.none(), st.integers(min_value=-(2**63), max_value=2**63 - 1),
+                    st.text(max_size=40), st.sampled_from(['{"a": "b\\"c"}', "\u2028é\x00\\", ""]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["reference", "decision", "representation", "stage", "ruleset", "a", "z"]),
+                       _values), st.integers(min_value=1, max_value=10**12))
+def test_a_row_assembled_from_its_encoded_values_is_its_canonical_text(row: dict[str, Any], seq: int) -> None:
+    """The chain hash the logging process computes from the deciders' encoded values is the one
+    computed from the row itself (and so the one `triage log verify` recomputes)."""
+    from triage.log.store import _link, _link_text, assembled, canonical, encoded_row
+
+    stored = {"seq": seq, **row}
+    assert assembled({**encoded_row(row), "seq": str(seq)}) == canonical(stored)
+    assert _link_text("sha256:00", "decisions", assembled({**encoded_row(row), "seq": str(seq)})) == \
+        _link("sha256:00", "decisions", stored)

@@ -42,13 +42,13 @@ from triage.api import BatchResult, prepare
 from triage.contract.errors import TriageError
 from triage.contract.models import Decision
 from triage.contract.validation import json_lines
-from triage.log.store import DecisionLog, decision_id, decision_row
+from triage.log.store import DecisionLog, decision_id, decision_row, encoded_row
 from triage.rules.decider import Decider
 
-# What the deciding side hands over for one line: (line number, the row to log, None) or
-# (line number, None, the printed error result). Plain tuples of str, int, None and dicts of
-# them, so that marshal carries them.
-Decided = tuple[int, "dict[str, Any] | None", "str | None"]
+# What the deciding side hands over for one line: (line number, the row to log, its values
+# encoded for the chain hash, None) or (line number, None, None, the printed error result).
+# Plain tuples of str, int, None and dicts of them, so that marshal carries them.
+Decided = tuple[int, "dict[str, Any] | None", "dict[str, str] | None", "str | None"]
 
 
 def decide_lines(lines: Iterable[bytes | str], decider: Decider) -> Iterator[Decided]:
@@ -60,9 +60,9 @@ def decide_lines(lines: Iterable[bytes | str], decider: Decider) -> Iterator[Dec
 
     for number, made, error in json_lines(lines, row):
         if made is None:
-            yield number, None, BatchResult(number, None, error).to_json()
+            yield number, None, None, BatchResult(number, None, error).to_json()
         else:
-            yield number, made, None
+            yield number, made, encoded_row(made), None
 
 
 def result_line(line: int, seq: int, stored_decision: str) -> str:
@@ -77,11 +77,11 @@ def result_line(line: int, seq: int, stored_decision: str) -> str:
 def log_line(item: Decided, log: DecisionLog) -> tuple[str, bool]:
     """Append one decided line in its own transaction; return its printed result and whether
     it is a decision (False for an error)."""
-    number, row, refused = item
+    number, row, encoded, refused = item
     if row is None:
         return str(refused), False
     try:
-        seq, earlier = log.append_row(row)
+        seq, earlier = log.append_row(row, encoded)
     except TriageError as exc:
         return BatchResult(number, None, exc).to_json(), False
     except Exception as exc:  # noqa: BLE001 - as json_lines: a bug on one line must not cost the rest

@@ -80,6 +80,7 @@ _CHAIN_INSERT = "INSERT INTO chain (chain_seq, tbl, row_seq, prev_hash, hash, ma
 # The first decision on the same input, reference and ruleset (the idempotency check).
 _SAME_INPUT = ("SELECT seq, decision, representation FROM decisions "
                "WHERE input_hash = ? AND reference = ? AND ruleset = ? ORDER BY seq LIMIT 1")
+_KEY_JSON = {c: json.dumps(c) for columns in _TABLES.values() for c in columns}  # column names, encoded
 _APPEND_ONLY = (
     "CREATE TRIGGER IF NOT EXISTS {t}_append_only_update BEFORE UPDATE ON {t} "
     "BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: {t} rows cannot be changed'); END",
@@ -118,7 +119,26 @@ def _link(prev: str, table: str, row: dict[str, Any]) -> str:
     later = _ADDED_LATER.get(table)
     if later:
         row = {k: v for k, v in row.items() if not (k in later and v is None)}
-    return "sha256:" + hashlib.sha256(f"{prev}|{table}|{canonical(row)}".encode()).hexdigest()
+    return _link_text(prev, table, canonical(row))
+
+
+def _link_text(prev: str, table: str, canonical_row: str) -> str:
+    return "sha256:" + hashlib.sha256(f"{prev}|{table}|{canonical_row}".encode()).hexdigest()
+
+
+def encoded_row(row: dict[str, Any]) -> dict[str, str]:
+    """Each value of a row in canonical JSON (as ``canonical`` writes it inside the row).
+
+    A row's chain hash covers the canonical JSON of the whole row with its seq, which only the
+    log knows; ``assembled`` makes that text from these pieces and the seq, so the process
+    that appends need not encode the stored input and decision (most of the row) again: the
+    batch's deciding processes encode them while deciding."""
+    return {k: canonical(v) for k, v in row.items()}
+
+
+def assembled(encoded: dict[str, str]) -> str:
+    """``canonical(row)`` from ``encoded_row(row)``: the pieces under their keys, in key order."""
+    return "{" + ",".join(f"{_KEY_JSON.get(k) or canonical(k)}:{encoded[k]}" for k in sorted(encoded)) + "}"
 
 
 def decision_row(decision: dict[str, Any], representation: dict[str, Any]) -> dict[str, Any]:
@@ -219,13 +239,14 @@ class DecisionLog:
             raise
         conn.execute("COMMIT")
 
-    def _insert(self, table: str, row: dict[str, Any]) -> int:
+    def _insert(self, table: str, row: dict[str, Any], encoded: dict[str, str] | None = None) -> int:
         """Insert a row and chain it; call inside a transaction.
 
         Prepared statements on the sqlite3 connection itself (built once per table, below),
         not sqlite-utils: the batch path appends thousands of rows, and sqlite-utils'
         wrapper and table introspection cost more than the INSERT. The chain hash is computed
-        from the values just inserted (with their ``seq``), not from a re-read row."""
+        from the values just inserted (with their ``seq``), not from a re-read row, or from
+        ``encoded``, the row's values already encoded (``encoded_row``; the same hash)."""
         columns, insert = _INSERTS[table]
         values = [row.get(c) for c in columns]
         conn = self.db.conn
@@ -233,7 +254,10 @@ class DecisionLog:
         stored = {"seq": seq, **dict(zip(columns, values))}
         head = conn.execute(_CHAIN_HEAD).fetchone()
         chain_seq, prev = (int(head[0]) + 1, head[1]) if head else (1, GENESIS)
-        link = _link(prev, table, stored)
+        if encoded is None:
+            link = _link(prev, table, stored)
+        else:
+            link = _link_text(prev, table, assembled({**encoded, "seq": str(seq)}))
         conn.execute(_CHAIN_INSERT, (chain_seq, table, seq, prev, link,
                                      self._signing_key().sign(signing.link_text(chain_seq, link))))
         return seq
@@ -265,15 +289,16 @@ class DecisionLog:
             return earlier, False
         return LoggedDecision({**decision, "decision_id": decision_id(seq)}, representation), True
 
-    def append_row(self, row: dict[str, Any]) -> tuple[int, LoggedDecision | None]:
+    def append_row(self, row: dict[str, Any], encoded: dict[str, str] | None = None) -> tuple[int, LoggedDecision | None]:
         """Append a row made by ``decision_row`` in its own transaction, unless the same input
         is logged already (see ``append``); return its seq and None, or the earlier decision's
-        seq and that decision. The batch makes rows in another process and appends them here."""
+        seq and that decision. The batch makes rows (and ``encoded_row`` of them) in other
+        processes and appends them here."""
         def write() -> tuple[int, LoggedDecision | None]:
             same = self.db.conn.execute(_SAME_INPUT, (row["input_hash"], row["reference"], row["ruleset"])).fetchone()
             if same is not None:
                 return same[0], self._row({"seq": same[0], "decision": same[1], "representation": same[2]})
-            return self._insert("decisions", row), None
+            return self._insert("decisions", row, encoded), None
 
         result: tuple[int, LoggedDecision | None] = self._write("append a decision", write)
         return result
