@@ -42,13 +42,13 @@ from triage.api import BatchResult, prepare
 from triage.contract.errors import TriageError
 from triage.contract.models import Decision
 from triage.contract.validation import json_lines
-from triage.log.store import DecisionLog, decision_id, decision_row, encoded_row
+from triage.log.store import DecisionLog, decision_id, chain_parts, decision_row
 from triage.rules.decider import Decider
 
-# What the deciding side hands over for one line: (line number, the row to log, its values
-# encoded for the chain hash, None) or (line number, None, None, the printed error result).
-# Plain tuples of str, int, None and dicts of them, so that marshal carries them.
-Decided = tuple[int, "dict[str, Any] | None", "dict[str, str] | None", "str | None"]
+# What the deciding side hands over for one line: (line number, the row to log, its chain
+# parts, None) or (line number, None, None, the printed error result). Plain tuples of str,
+# int, None and dicts of them, so that marshal carries them.
+Decided = tuple[int, "dict[str, Any] | None", "tuple[str, str] | None", "str | None"]
 
 
 def decide_lines(lines: Iterable[bytes | str], decider: Decider) -> Iterator[Decided]:
@@ -62,7 +62,7 @@ def decide_lines(lines: Iterable[bytes | str], decider: Decider) -> Iterator[Dec
         if made is None:
             yield number, None, None, BatchResult(number, None, error).to_json()
         else:
-            yield number, made, encoded_row(made), None
+            yield number, made, chain_parts(made), None
 
 
 def result_line(line: int, seq: int, stored_decision: str) -> str:
@@ -77,11 +77,11 @@ def result_line(line: int, seq: int, stored_decision: str) -> str:
 def log_line(item: Decided, log: DecisionLog) -> tuple[str, bool]:
     """Append one decided line in its own transaction; return its printed result and whether
     it is a decision (False for an error)."""
-    number, row, encoded, refused = item
+    number, row, parts, refused = item
     if row is None:
         return str(refused), False
     try:
-        seq, earlier = log.append_row(row, encoded)
+        seq, earlier = log.append_row(row, parts)
     except TriageError as exc:
         return BatchResult(number, None, exc).to_json(), False
     except Exception as exc:  # noqa: BLE001 - as json_lines: a bug on one line must not cost the rest

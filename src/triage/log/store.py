@@ -80,7 +80,6 @@ _CHAIN_INSERT = "INSERT INTO chain (chain_seq, tbl, row_seq, prev_hash, hash, ma
 # The first decision on the same input, reference and ruleset (the idempotency check).
 _SAME_INPUT = ("SELECT seq, decision, representation FROM decisions "
                "WHERE input_hash = ? AND reference = ? AND ruleset = ? ORDER BY seq LIMIT 1")
-_KEY_JSON = {c: json.dumps(c) for columns in _TABLES.values() for c in columns}  # column names, encoded
 _APPEND_ONLY = (
     "CREATE TRIGGER IF NOT EXISTS {t}_append_only_update BEFORE UPDATE ON {t} "
     "BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: {t} rows cannot be changed'); END",
@@ -126,19 +125,23 @@ def _link_text(prev: str, table: str, canonical_row: str) -> str:
     return "sha256:" + hashlib.sha256(f"{prev}|{table}|{canonical_row}".encode()).hexdigest()
 
 
-def encoded_row(row: dict[str, Any]) -> dict[str, str]:
-    """Each value of a row in canonical JSON (as ``canonical`` writes it inside the row).
+def chain_parts(row: dict[str, Any]) -> tuple[str, str]:
+    """The canonical JSON of a row around the place of its seq: ``canonical({"seq": n, **row})``
+    is ``"{" + before + f'"seq":{n}' + after + "}"`` (``with_seq``).
 
-    A row's chain hash covers the canonical JSON of the whole row with its seq, which only the
-    log knows; ``assembled`` makes that text from these pieces and the seq, so the process
-    that appends need not encode the stored input and decision (most of the row) again: the
-    batch's deciding processes encode them while deciding."""
-    return {k: canonical(v) for k, v in row.items()}
+    A row's chain hash covers that text, and only the log knows the seq. The batch's deciding
+    processes make these parts while deciding, so the process that appends need not encode the
+    stored input and decision (most of the row) again."""
+    pieces = {k: f"{json.dumps(k)}:{canonical(v)}" for k, v in row.items() if k != "seq"}
+    keys = sorted(pieces)
+    before = "".join(pieces[k] + "," for k in keys if k < "seq")
+    after = "".join("," + pieces[k] for k in keys if k > "seq")
+    return before, after
 
 
-def assembled(encoded: dict[str, str]) -> str:
-    """``canonical(row)`` from ``encoded_row(row)``: the pieces under their keys, in key order."""
-    return "{" + ",".join(f"{_KEY_JSON.get(k) or canonical(k)}:{encoded[k]}" for k in sorted(encoded)) + "}"
+def with_seq(parts: tuple[str, str] | list[str], seq: int) -> str:
+    """``canonical`` of the row of ``chain_parts`` with its seq."""
+    return f'{{{parts[0]}"seq":{seq}{parts[1]}}}'
 
 
 def decision_row(decision: dict[str, Any], representation: dict[str, Any]) -> dict[str, Any]:
@@ -239,25 +242,24 @@ class DecisionLog:
             raise
         conn.execute("COMMIT")
 
-    def _insert(self, table: str, row: dict[str, Any], encoded: dict[str, str] | None = None) -> int:
+    def _insert(self, table: str, row: dict[str, Any], parts: tuple[str, str] | None = None) -> int:
         """Insert a row and chain it; call inside a transaction.
 
         Prepared statements on the sqlite3 connection itself (built once per table, below),
         not sqlite-utils: the batch path appends thousands of rows, and sqlite-utils'
         wrapper and table introspection cost more than the INSERT. The chain hash is computed
         from the values just inserted (with their ``seq``), not from a re-read row, or from
-        ``encoded``, the row's values already encoded (``encoded_row``; the same hash)."""
+        ``parts``, the row already encoded (``chain_parts``; the same hash)."""
         columns, insert = _INSERTS[table]
         values = [row.get(c) for c in columns]
         conn = self.db.conn
         seq = int(conn.execute(insert, values).lastrowid or 0)
-        stored = {"seq": seq, **dict(zip(columns, values))}
         head = conn.execute(_CHAIN_HEAD).fetchone()
         chain_seq, prev = (int(head[0]) + 1, head[1]) if head else (1, GENESIS)
-        if encoded is None:
-            link = _link(prev, table, stored)
+        if parts is None:
+            link = _link(prev, table, {"seq": seq, **dict(zip(columns, values))})
         else:
-            link = _link_text(prev, table, assembled({**encoded, "seq": str(seq)}))
+            link = _link_text(prev, table, with_seq(parts, seq))
         conn.execute(_CHAIN_INSERT, (chain_seq, table, seq, prev, link,
                                      self._signing_key().sign(signing.link_text(chain_seq, link))))
         return seq
@@ -289,16 +291,16 @@ class DecisionLog:
             return earlier, False
         return LoggedDecision({**decision, "decision_id": decision_id(seq)}, representation), True
 
-    def append_row(self, row: dict[str, Any], encoded: dict[str, str] | None = None) -> tuple[int, LoggedDecision | None]:
+    def append_row(self, row: dict[str, Any], parts: tuple[str, str] | None = None) -> tuple[int, LoggedDecision | None]:
         """Append a row made by ``decision_row`` in its own transaction, unless the same input
         is logged already (see ``append``); return its seq and None, or the earlier decision's
-        seq and that decision. The batch makes rows (and ``encoded_row`` of them) in other
+        seq and that decision. The batch makes rows (and their ``chain_parts``) in other
         processes and appends them here."""
         def write() -> tuple[int, LoggedDecision | None]:
             same = self.db.conn.execute(_SAME_INPUT, (row["input_hash"], row["reference"], row["ruleset"])).fetchone()
             if same is not None:
                 return same[0], self._row({"seq": same[0], "decision": same[1], "representation": same[2]})
-            return self._insert("decisions", row, encoded), None
+            return self._insert("decisions", row, parts), None
 
         result: tuple[int, LoggedDecision | None] = self._write("append a decision", write)
         return result
