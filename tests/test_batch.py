@@ -160,7 +160,7 @@ def test_a_batch_left_early_stops_its_decider(tmp_path: Path, case: dict[str, An
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """A reader that stops after two results (a closed output) leaves no deciding process behind."""
     from triage import api
-    from triage.cli.batch import deciders, run
+    from triage.cli.batch import _cores, deciders, run
     from triage.log.store import DecisionLog
 
     forked = []
@@ -177,7 +177,7 @@ def test_a_batch_left_early_stops_its_decider(tmp_path: Path, case: dict[str, An
     results = run(lines, DecisionLog(tmp_path / "log.db"), api.decider(RULES))
     assert [json.loads(next(results)[0])["ok"] for _ in range(2)] == [True, True]
     results.close()
-    assert len(forked) == deciders(os.cpu_count())
+    assert len(forked) == deciders(_cores())
     for pid in forked:
         with pytest.raises(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)  # stopped and reaped, not left running

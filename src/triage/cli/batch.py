@@ -105,13 +105,21 @@ def run(source: Path | Sequence[bytes | str] | Iterable[bytes | str], log: Decis
                 yield log_line(item, log)
         return
     shareable = isinstance(source, (Path, Sequence))
-    yield from _forked(source, log, decider, deciders(os.cpu_count()) if shareable else 1)
+    yield from _forked(source, log, decider, deciders(_cores()) if shareable else 1)
 
 
 def deciders(cores: int | None) -> int:
     """How many processes decide: one a core, at least one and at most four (this process,
     which logs, is then the one that keeps up with them: it costs about half a decider)."""
     return max(1, min(4, cores or 1))
+
+
+def _cores() -> int | None:
+    """The cores this process may run on (fewer than the machine's under a CPU limit)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on every system
+        return os.cpu_count()
 
 
 @contextmanager
