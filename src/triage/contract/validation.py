@@ -55,6 +55,12 @@ def _parse_constant(text: str) -> Any:
     raise _Refused(f"{text} is not a JSON number; write a finite number or null")
 
 
+# Made once (json.loads and json.dumps with arguments build a new one per call); the same
+# parsing and text as json.loads(text, parse_int=...) and json.dumps(value, default=str).
+_DECODER = json.JSONDecoder(parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant)
+_ENCODE = json.JSONEncoder(default=str).encode
+
+
 def decode(data: bytes, source: str = "input") -> Any:
     """Bytes -> JSON value, with errors an officer can act on.
 
@@ -71,7 +77,9 @@ def decode(data: bytes, source: str = "input") -> Any:
     if not text.strip():
         raise InputError([Problem("", f"{source} is empty; expected a JSON object (see `triage schema`)")])
     try:
-        value = json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant)
+        if text.startswith("\ufeff"):  # a second BOM: refused as json.loads refuses it
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        value = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise InputError([Problem("", f"{source} is not valid JSON: {exc.msg} at line {exc.lineno}, "
                                       f"column {exc.colno}")]) from None
@@ -391,7 +399,7 @@ def parse_representation(obj: Any, rules: RuleSet, *, today: date | None = None,
     # without_nulls copies the whole input; most inputs hold no null, and are used as they are
     obj, nulls = without_nulls(obj) if _holds_null(obj) else (obj, set())
     try:
-        rep = Representation.model_validate_json(json.dumps(obj, default=str), strict=True)
+        rep = Representation.model_validate_json(_ENCODE(obj), strict=True)
     except ValidationError as exc:
         raise InputError([_problem(e, nulls) for e in exc.errors()], source) from None
     problems = _taxonomy_and_dates(rep, rules, today)

@@ -80,6 +80,7 @@ _CHAIN_INSERT = "INSERT INTO chain (chain_seq, tbl, row_seq, prev_hash, hash, ma
 # The first decision on the same input, reference and ruleset (the idempotency check).
 _SAME_INPUT = ("SELECT seq, decision, representation FROM decisions "
                "WHERE input_hash = ? AND reference = ? AND ruleset = ? ORDER BY seq LIMIT 1")
+_KEYS = {c: json.dumps(c) for columns in _TABLES.values() for c in columns}  # column names as JSON
 _APPEND_ONLY = (
     "CREATE TRIGGER IF NOT EXISTS {t}_append_only_update BEFORE UPDATE ON {t} "
     "BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: {t} rows cannot be changed'); END",
@@ -102,8 +103,15 @@ def decision_id(seq: int) -> str:
     return f"d-{seq:06d}"
 
 
+# One encoder each, made once: json.dumps with any argument but the object builds a new
+# JSONEncoder on every call, which costs more than encoding a short value (a batch encodes
+# a dozen values a line). ``encode`` is what json.dumps calls: the same text.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str).encode
+_STORED = json.JSONEncoder(default=str).encode
+
+
 def canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return _CANONICAL(value)
 
 
 def content_hash(value: Any) -> str:
@@ -132,7 +140,7 @@ def chain_parts(row: dict[str, Any]) -> tuple[str, str]:
     A row's chain hash covers that text, and only the log knows the seq. The batch's deciding
     processes make these parts while deciding, so the process that appends need not encode the
     stored input and decision (most of the row) again."""
-    pieces = {k: f"{json.dumps(k)}:{canonical(v)}" for k, v in row.items() if k != "seq"}
+    pieces = {k: f"{_KEYS.get(k) or canonical(k)}:{canonical(v)}" for k, v in row.items() if k != "seq"}
     keys = sorted(pieces)
     before = "".join(pieces[k] + "," for k in keys if k < "seq")
     after = "".join("," + pieces[k] for k in keys if k > "seq")
@@ -158,7 +166,7 @@ def decision_row(decision: dict[str, Any], representation: dict[str, Any]) -> di
         "reason": decision.get("reason"), "stage": decision.get("stage"), "ruleset": decision["ruleset"],
         "input_hash": "sha256:" + hashlib.sha256(stored_input.encode()).hexdigest(),  # = content_hash(representation)
         "representation": stored_input,
-        "decision": json.dumps({k: v for k, v in decision.items() if k != "decision_id"}, default=str),
+        "decision": _STORED({k: v for k, v in decision.items() if k != "decision_id"}),
     }
 
 
