@@ -32,6 +32,7 @@ from __future__ import annotations
 import marshal
 import os
 import signal
+import struct
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -44,6 +45,12 @@ from triage.contract.models import Decision
 from triage.contract.validation import json_lines
 from triage.log.store import DecisionLog, decision_id, chain_parts, decision_row
 from triage.rules.decider import Decider
+
+# A row crosses the pipe as its length and its marshal bytes: two reads for the process that
+# logs, where marshal.load from the pipe would read each part of the row with a call of its own.
+# From a file, a decider hands rows over in pipe-sized writes rather than one a line.
+_FRAME = struct.Struct("<I")
+_PIPE_BUFFER = 1 << 16
 
 # What the deciding side hands over for one line: (line number, the row to log, its chain
 # parts, None) or (line number, None, None, the printed error result). Plain tuples of str,
@@ -173,16 +180,18 @@ def _forked(source: Path | Iterable[bytes | str], log: DecisionLog, decider: Dec
 def _take(waiting: dict[int, tuple[Decided, int]], running: dict[int, Any], pid: int) -> None:
     """Read a decider's next row into ``waiting``; at its end, reap it and check that it
     finished well (a decider that failed stops the batch before any later line is printed)."""
-    try:
-        item: Decided = marshal.load(running[pid])
-    except EOFError:
+    pipe = running[pid]
+    head = pipe.read(_FRAME.size)
+    frame = pipe.read(_FRAME.unpack(head)[0]) if len(head) == _FRAME.size else b""
+    if not frame or len(frame) < _FRAME.unpack(head)[0]:  # its end (or it died mid-line)
         del running[pid]
         _, status = os.waitpid(pid, 0)
         code = os.waitstatus_to_exitcode(status)
-        if code != 0:
+        if code != 0 or frame:
             raise TriageError(f"the batch stopped: a process deciding its lines failed (exit status {code}); "
                               "the lines printed are logged") from None
         return
+    item: Decided = marshal.loads(frame)
     waiting[item[0]] = (item, pid)
 
 
@@ -191,12 +200,15 @@ def _child(source: Path | Iterable[bytes | str], k: int, count: int, decider: De
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C stops the child at once, quietly
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        with open(write_end, "wb") as pipe, _lines_of(source) as lines:
+        stream = not isinstance(source, (Path, Sequence))
+        with open(write_end, "wb", buffering=_PIPE_BUFFER) as pipe, _lines_of(source) as lines:
             # the other deciders' lines become blank lines here, which json_lines skips by number
             mine = lines if count == 1 else (line if i % count == k else b"" for i, line in enumerate(lines))
             for item in decide_lines(mine, decider):
-                marshal.dump(item, pipe)
-                pipe.flush()  # a line is handed over as soon as it is decided (a stream may pause)
+                frame = marshal.dumps(item)
+                pipe.write(_FRAME.pack(len(frame)) + frame)
+                if stream:
+                    pipe.flush()  # a stream may pause: hand each line over as soon as it is decided
     except BrokenPipeError:
         code = 0  # the parent stopped reading: nothing left to do
     except BaseException as exc:  # noqa: BLE001 - reported through the exit status
