@@ -184,7 +184,7 @@ def test_a_batch_left_early_stops_its_decider(tmp_path: Path, case: dict[str, An
 
 
 _values = st.one_of(st.none(), st.integers(min_value=-(2**63), max_value=2**63 - 1),
-                    st.text(max_size=40), st.sampled_from(['{"a": "b\\"c"}', "\u2028é\x00\\", ""]))
+                    st.text(max_size=40), st.sampled_from(['{"a": "b\\"c"}', "\u2028é\x00\\", "", '"seq":0', '{"seq":0}', "x\\"]))
 
 
 @settings(max_examples=300, deadline=None)

@@ -80,7 +80,6 @@ _CHAIN_INSERT = "INSERT INTO chain (chain_seq, tbl, row_seq, prev_hash, hash, ma
 # The first decision on the same input, reference and ruleset (the idempotency check).
 _SAME_INPUT = ("SELECT seq, decision, representation FROM decisions "
                "WHERE input_hash = ? AND reference = ? AND ruleset = ? ORDER BY seq LIMIT 1")
-_KEYS = {c: json.dumps(c) for columns in _TABLES.values() for c in columns}  # column names as JSON
 _APPEND_ONLY = (
     "CREATE TRIGGER IF NOT EXISTS {t}_append_only_update BEFORE UPDATE ON {t} "
     "BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: {t} rows cannot be changed'); END",
@@ -139,12 +138,14 @@ def chain_parts(row: dict[str, Any]) -> tuple[str, str]:
 
     A row's chain hash covers that text, and only the log knows the seq. The batch's deciding
     processes make these parts while deciding, so the process that appends need not encode the
-    stored input and decision (most of the row) again."""
-    pieces = {k: f"{_KEYS.get(k) or canonical(k)}:{canonical(v)}" for k, v in row.items() if k != "seq"}
-    keys = sorted(pieces)
-    before = "".join(pieces[k] + "," for k in keys if k < "seq")
-    after = "".join("," + pieces[k] for k in keys if k > "seq")
-    return before, after
+    stored input and decision (most of the row) again. The row is encoded once with seq 0 and
+    cut at ``"seq":0``, which occurs nowhere else: a row's values are text, numbers or null, and
+    a quote inside text is escaped (``\\"``), so only the key itself is a quote, seq, a quote."""
+    text = canonical({**row, "seq": 0})
+    cut = text.index('"seq":0')
+    if text.find('"seq":0', cut + 1) != -1:  # a nested value: not a row of the log
+        raise ValueError("chain_parts takes a row whose values are text, numbers or null")
+    return text[1:cut], text[cut + len('"seq":0'):-1]
 
 
 def with_seq(parts: tuple[str, str] | list[str], seq: int) -> str:
