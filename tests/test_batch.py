@@ -198,3 +198,23 @@ def test_a_row_with_its_seq_put_into_its_chain_parts_is_its_canonical_text(row: 
     stored = {"seq": seq, **row}
     assert with_seq(chain_parts(row), seq) == canonical(stored)
     assert _link_text("sha256:00", "decisions", with_seq(chain_parts(row), seq)) == _link("sha256:00", "decisions", stored)
+
+
+def test_a_batch_that_cannot_start_a_decider_runs_in_one_process(tmp_path: Path, case: dict[str, Any],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the second decider cannot be started (too many processes), the first is stopped and
+    the batch runs in this process alone: same results, nothing decided twice or lost."""
+    real_fork = os.fork
+    forks = []
+
+    def fork() -> int:
+        forks.append(1)
+        if len(forks) == 2:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        return real_fork()
+
+    monkeypatch.setattr(os, "fork", fork)
+    lines = [json.dumps({**case, "reference": f"CS-{i}"}).encode() for i in range(6)]
+    results = [json.loads(text) for text, _ in _forked(lines, tmp_path / "log.db")]
+    assert [r["decision"]["reference"] for r in results] == [f"CS-{i}" for i in range(6)]
+    assert [r[1] for r in _rows(tmp_path / "log.db")] == [f"CS-{i}" for i in range(6)]

@@ -106,13 +106,16 @@ def run(source: Path | Sequence[bytes | str] | Iterable[bytes | str], log: Decis
 
     ``source`` is a file (each decider reads it itself), lines in memory (which the deciders
     share), or a stream such as standard input, which only one process can read."""
-    if not hasattr(os, "fork"):
-        with _lines_of(source) as lines:
-            for item in decide_lines(lines, decider):
-                yield log_line(item, log)
-        return
-    shareable = isinstance(source, (Path, Sequence))
-    yield from _forked(source, log, decider, deciders(_cores()) if shareable else 1)
+    if hasattr(os, "fork"):
+        shareable = isinstance(source, (Path, Sequence))
+        running = _start(source, decider, deciders(_cores()) if shareable else 1)
+        if running is not None:
+            yield from _merged(running, log)
+            return
+    # no fork here (Windows), or no process could be started: both steps in this process
+    with _lines_of(source) as lines:
+        for item in decide_lines(lines, decider):
+            yield log_line(item, log)
 
 
 def deciders(cores: int | None) -> int:
@@ -138,26 +141,39 @@ def _lines_of(source: Path | Iterable[bytes | str]) -> Iterator[Iterable[bytes |
         yield source
 
 
-def _forked(source: Path | Iterable[bytes | str], log: DecisionLog, decider: Decider,
-            count: int) -> Iterator[tuple[str, bool]]:
-    """Start ``count`` deciders, decider k taking lines k+1, k+1+count, ...; merge their rows
-    back into line order and log each in turn."""
+def _start(source: Path | Iterable[bytes | str], decider: Decider, count: int) -> dict[int, Any] | None:
+    """Fork ``count`` deciders, decider k taking lines k+1, k+1+count, ...; return each one's
+    pipe by pid, or None when they cannot all be started (too many processes: those started
+    are stopped, and nothing has been decided, logged or printed yet)."""
     sys.stdout.flush()
     sys.stderr.flush()
     running: dict[int, Any] = {}  # pid: the pipe it writes
-    pipes: list[Any] = []
     try:
         for k in range(count):
             read_end, write_end = os.pipe()
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError:
+                os.close(read_end)
+                os.close(write_end)
+                raise
             if pid == 0:  # the child: decide, hand over, leave without running the parent's clean-up
                 os.close(read_end)
-                for other in pipes:
+                for other in running.values():
                     os.close(other.fileno())
                 _child(source, k, count, decider, write_end)
             os.close(write_end)
             running[pid] = open(read_end, "rb")
-            pipes.append(running[pid])
+    except OSError:
+        _stop(running)
+        return None
+    return running
+
+
+def _merged(running: dict[int, Any], log: DecisionLog) -> Iterator[tuple[str, bool]]:
+    """The deciders' rows merged back into line order, each logged in turn."""
+    pipes = list(running.values())
+    try:
         # the next row of each decider, by line number: the smallest is the next line of the batch
         waiting: dict[int, tuple[Decided, int]] = {}
         for pid in list(running):
@@ -167,14 +183,19 @@ def _forked(source: Path | Iterable[bytes | str], log: DecisionLog, decider: Dec
             yield log_line(item, log)
             _take(waiting, running, pid)
     finally:
-        for pid in running:  # stopped early (an error, a closed output, Ctrl-C): stop them too
-            try:
-                os.kill(pid, signal.SIGTERM)
-                os.waitpid(pid, 0)
-            except OSError:
-                pass
+        _stop(running)  # stopped early (an error, a closed output, Ctrl-C): stop them too
         for pipe in pipes:
             pipe.close()
+
+
+def _stop(running: dict[int, Any]) -> None:
+    for pid, pipe in running.items():
+        try:
+            os.kill(pid, signal.SIGTERM)
+            os.waitpid(pid, 0)
+        except OSError:
+            pass
+        pipe.close()
 
 
 def _take(waiting: dict[int, tuple[Decided, int]], running: dict[int, Any], pid: int) -> None:
