@@ -15,12 +15,14 @@ skew the figures and two revisions can be compared.
     `python -c pass` (the interpreter's floor) are timed in the same loop, interleaved, so the
     ratio is fair. Median and p90 of --runs runs after --warmup warm-ups.
 (b) Batch: `triage --db DB assess --batch cases.jsonl` on --cases generated representations
-    (bench/generate.py, fixed seed) into a fresh log each run; wall time and cases/second.
+    (bench/generate.py, fixed seed) into a fresh log each run; wall time and cases/second. CPU
+    time is that of triage and every process it started and waited for (the batch's deciding
+    processes included), so it is the whole cost of the batch.
     Afterwards the log must hold exactly --cases rows (counted with sqlite3) and every result
     line must be ok.
 (c) A Markdown table of the figures and the machine, and whether each target is met.
 
-Targets (2-core machine): cold assess median <= 300 ms; batch >= 1,000 cases/s, logged.
+Targets (2-core machine): cold assess median <= 300 ms; batch >= 3,000 cases/s, logged (issue 17).
 A missed target is reported, not asserted: the exit status is 0. It is 1 only when a measured
 command failed (an error exit, a crash, a result or row count that is wrong), because then
 there is no figure to report. Scratch files go to bench/out/ (gitignored).
@@ -48,7 +50,7 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 
 COLD_TARGET_MS = 300.0
-BATCH_TARGET_PER_S = 1000.0
+BATCH_TARGET_PER_S = 3000.0
 
 
 class BenchFailure(Exception):

@@ -239,3 +239,56 @@ def test_null_in_a_required_field_names_it(run: Any, db: Path, case: dict[str, A
     case = {**case, "received_date": None, "complainant": {**case["complainant"], "relationship": None}}
     assert _bad(run, db, case) == ["error: received_date: required field is null; give it a value",
                                    "error: complainant.relationship: required field is null; give it a value"]
+
+
+class _Text(str):
+    """A str subclass: not plain JSON to the fast check, whatever it holds."""
+
+
+_leaves = st.one_of(
+    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70), st.floats(),
+    st.text(max_size=8), st.sampled_from(["\ud800", "caf\u00e9", "\udfff x", "a\u2028b"]),
+    st.builds(_Text, st.text(max_size=3)), st.builds(tuple, st.lists(st.integers(0, 3), max_size=2)),
+    st.builds(frozenset, st.lists(st.integers(0, 3), max_size=2)), st.just(b"x"), st.just(date(2025, 1, 1)),
+)
+_values = st.recursive(_leaves, lambda inner: st.lists(inner, max_size=3)
+                       | st.dictionaries(st.one_of(st.text(max_size=4), st.integers(0, 3)), inner, max_size=3),
+                       max_leaves=16)
+
+
+def _leaves_of(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        value = list(value.values())
+    return [x for item in value for x in _leaves_of(item)] if isinstance(value, list) else [value]
+
+
+def _deep(depth: int, leaf: Any) -> Any:
+    value = leaf
+    for i in range(depth):
+        value = [value] if i % 2 else {"k": value}
+    return value
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(_values, st.builds(_deep, st.integers(12, 20), _values)))
+def test_quick_json_check_passes_only_what_the_full_walk_passes(value: Any) -> None:
+    """check_json's fast path (no problem paths built) lets through only values its full walk
+    finds nothing wrong in (surrogates, 64-bit overflow, NaN and infinity, non-text keys, nesting
+    depth, types that are not JSON), and lets through every such value as decode gives it;
+    check_json's verdict and problems are the full walk's."""
+    from triage.contract.errors import InputError
+    from triage.contract.validation import _holds_null, _plain, check_json, json_problems
+
+    problems = json_problems(value)
+    if isinstance(value, (dict, list)) and _plain(value, 0):
+        assert not problems
+    try:
+        check_json(value)
+    except InputError as exc:
+        assert problems and [p.message for p in exc.problems] == [p.message for p in problems]
+    else:
+        assert not problems
+        text = json.dumps(value)
+        assert _holds_null(value) == (None in _leaves_of(value))
+        parsed = json.loads(text)  # the same value as decode gives it: plain types only
+        assert not isinstance(parsed, (dict, list)) or _plain(parsed, 0)

@@ -66,25 +66,33 @@ def _read_case(case: str) -> Any:
 
 def _assess_batch(obj: Context, batch: str) -> int:
     from triage import api
-    stream = sys.stdin.buffer if batch == "-" else None
-    if stream is None:
+
+    from .batch import run
+    if batch != "-":
         if not Path(batch).is_file():
             raise UsageError(f"no such file: {batch}")
-        stream = open(batch, "rb")
+        open(batch, "rb").close()  # unreadable: the error here, before any process is started
     failed = total = 0
-    show_progress = batch != "-" and sys.stderr.isatty()
-    with stream:
-        if show_progress:
-            lines = list(stream)
-            results = api.assess_batch(lines, db=obj.log(), rules=obj.rules())
-            with click.progressbar(results, length=len(lines), label="Assessing", file=sys.stderr) as bar:
-                for result in bar:
-                    total, failed = total + 1, failed + (result.decision is None)
-                    click.echo(result.to_json())
-        else:
-            for result in api.assess_batch(stream, db=obj.log(), rules=obj.rules()):
-                total, failed = total + 1, failed + (result.decision is None)
-                click.echo(result.to_json())
+    log, decider = obj.log(), api.decider(obj.rules())
+
+    def emit(text: str) -> None:
+        # what click.echo does for this ASCII JSON line, without its per-call checks (a
+        # batch prints thousands); flushed, so a line is out as soon as it is logged
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
+    if batch != "-" and sys.stderr.isatty():  # a progress bar, which needs the number of lines
+        with open(batch, "rb") as f:
+            lines = f.readlines()
+        with click.progressbar(run(lines, log, decider), length=len(lines), label="Assessing",
+                               file=sys.stderr) as bar:
+            for text, ok in bar:
+                total, failed = total + 1, failed + (not ok)
+                emit(text)
+    else:  # a file is read by each process that decides; standard input by one
+        for text, ok in run(Path(batch) if batch != "-" else sys.stdin.buffer, log, decider):
+            total, failed = total + 1, failed + (not ok)
+            emit(text)
     click.echo(f"{total - failed} assessed and logged, {failed} failed", err=True)
     return 1 if failed else 0
 

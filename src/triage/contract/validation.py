@@ -55,6 +55,12 @@ def _parse_constant(text: str) -> Any:
     raise _Refused(f"{text} is not a JSON number; write a finite number or null")
 
 
+# Made once (json.loads and json.dumps with arguments build a new one per call); the same
+# parsing and text as json.loads(text, parse_int=...) and json.dumps(value, default=str).
+_DECODER = json.JSONDecoder(parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant)
+_ENCODE = json.JSONEncoder(default=str).encode
+
+
 def decode(data: bytes, source: str = "input") -> Any:
     """Bytes -> JSON value, with errors an officer can act on.
 
@@ -71,7 +77,9 @@ def decode(data: bytes, source: str = "input") -> Any:
     if not text.strip():
         raise InputError([Problem("", f"{source} is empty; expected a JSON object (see `triage schema`)")])
     try:
-        value = json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant)
+        if text.startswith("\ufeff"):  # a second BOM: refused as json.loads refuses it
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        value = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise InputError([Problem("", f"{source} is not valid JSON: {exc.msg} at line {exc.lineno}, "
                                       f"column {exc.colno}")]) from None
@@ -89,6 +97,15 @@ def check_json(value: Any, source: str = "input") -> None:
     is Unicode), naming where; without recursion, so that no input can exhaust the stack.
 
     ``decode`` calls it on what it parsed; the library calls it on dicts given directly."""
+    if isinstance(value, (dict, list)) and _plain(value, 0):
+        return  # nothing to report: the walk that names each problem is not needed
+    problems = json_problems(value, source)
+    if problems:
+        raise InputError(problems)
+
+
+def json_problems(value: Any, source: str = "input") -> list[Problem]:
+    """What ``check_json`` refuses in ``value``, each problem with its path (at most ten)."""
     problems: list[Problem] = []
     stack: list[tuple[Any, str, int]] = [(value, "", 0)]
     while stack and len(problems) < 10:
@@ -123,8 +140,57 @@ def check_json(value: Any, source: str = "input") -> None:
                 problems.append(Problem(path, "not a finite number"))
         else:
             problems.append(Problem(path, f"{type(item).__name__} is not a JSON value ({where})"))
-    if problems:
-        raise InputError(problems)
+    return problems
+
+
+def _plain(value: dict[Any, Any] | list[Any], depth: int) -> bool:
+    """Whether ``check_json`` would find nothing wrong in ``value`` (a dict or list at ``depth``).
+
+    The fast answer for the usual, valid input: no problem paths are built and only the
+    containers are visited in calls, so it costs a fraction of the full walk. Recursive,
+    but never deeper than MAX_DEPTH calls. False sends the value to the full walk, which
+    names the problems; anything unusual (a subclass of a JSON type) goes there too."""
+    if depth >= MAX_DEPTH:
+        return False
+    if type(value) is dict:
+        for key in value:
+            if type(key) is not str:
+                return False
+        items: Iterable[Any] = value.values()
+    else:
+        items = value
+    for item in items:
+        kind = type(item)
+        if kind is str:
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    return False
+        elif kind is dict or kind is list:
+            if not _plain(item, depth + 1):
+                return False
+        elif kind is int:
+            if item.bit_length() > 63:
+                return False
+        elif kind is float:
+            if item != item or item in (float("inf"), float("-inf")):
+                return False
+        elif not (kind is bool or item is None):
+            return False
+    return True
+
+
+def _holds_null(value: Any) -> bool:
+    """Whether a None lies anywhere in ``value`` (already checked: at most MAX_DEPTH deep)."""
+    if type(value) is dict:
+        value = value.values()
+    elif type(value) is not list:
+        return value is None
+    for item in value:
+        if item is None or ((type(item) is dict or type(item) is list) and _holds_null(item)):
+            return True
+    return False
 
 
 def json_lines(lines: Iterable[bytes | str], handle: Callable[[Any], T]) -> Iterator[tuple[int, T | None, TriageError | None]]:
@@ -330,9 +396,10 @@ def parse_representation(obj: Any, rules: RuleSet, *, today: date | None = None,
     if not isinstance(obj, dict):
         raise InputError([Problem("", f"expected a JSON object {{...}} for a representation, got {type(obj).__name__}")], source)
     check_json(obj)
-    obj, nulls = without_nulls(obj)
+    # without_nulls copies the whole input; most inputs hold no null, and are used as they are
+    obj, nulls = without_nulls(obj) if _holds_null(obj) else (obj, set())
     try:
-        rep = Representation.model_validate_json(json.dumps(obj, default=str), strict=True)
+        rep = Representation.model_validate_json(_ENCODE(obj), strict=True)
     except ValidationError as exc:
         raise InputError([_problem(e, nulls) for e in exc.errors()], source) from None
     problems = _taxonomy_and_dates(rep, rules, today)

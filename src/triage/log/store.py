@@ -70,6 +70,16 @@ _TABLES: dict[str, dict[str, Any]] = {
 _ADDED_LATER = {"letters": ("signed_by", "signed_by_title")}
 _INDEXES = {"decisions": [["reference"], ["received_date"], ["input_hash"]],
             "events": [["reference"], ["identity"]], "overrides": [["reference"]], "letters": [["reference"]]}
+# The append path's statements, prepared once (the sqlite3 module caches them by text).
+_INSERTS: dict[str, tuple[list[str], str]] = {
+    name: (cols, f"INSERT INTO {name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})")
+    for name, cols in ((t, [c for c in columns if c != "seq"]) for t, columns in _TABLES.items() if t != "chain")
+}
+_CHAIN_HEAD = "SELECT chain_seq, hash FROM chain ORDER BY chain_seq DESC LIMIT 1"
+_CHAIN_INSERT = "INSERT INTO chain (chain_seq, tbl, row_seq, prev_hash, hash, mac) VALUES (?, ?, ?, ?, ?, ?)"
+# The first decision on the same input, reference and ruleset (the idempotency check).
+_SAME_INPUT = ("SELECT seq, decision, representation FROM decisions "
+               "WHERE input_hash = ? AND reference = ? AND ruleset = ? ORDER BY seq LIMIT 1")
 _APPEND_ONLY = (
     "CREATE TRIGGER IF NOT EXISTS {t}_append_only_update BEFORE UPDATE ON {t} "
     "BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: {t} rows cannot be changed'); END",
@@ -92,8 +102,15 @@ def decision_id(seq: int) -> str:
     return f"d-{seq:06d}"
 
 
+# One encoder each, made once: json.dumps with any argument but the object builds a new
+# JSONEncoder on every call, which costs more than encoding a short value (a batch encodes
+# a dozen values a line). ``encode`` is what json.dumps calls: the same text.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str).encode
+_STORED = json.JSONEncoder(default=str).encode
+
+
 def canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return _CANONICAL(value)
 
 
 def content_hash(value: Any) -> str:
@@ -105,9 +122,53 @@ def _now() -> str:
 
 
 def _link(prev: str, table: str, row: dict[str, Any]) -> str:
-    later = _ADDED_LATER.get(table, ())
-    row = {k: v for k, v in row.items() if not (k in later and v is None)}
-    return "sha256:" + hashlib.sha256(f"{prev}|{table}|{canonical(row)}".encode()).hexdigest()
+    later = _ADDED_LATER.get(table)
+    if later:
+        row = {k: v for k, v in row.items() if not (k in later and v is None)}
+    return _link_text(prev, table, canonical(row))
+
+
+def _link_text(prev: str, table: str, canonical_row: str) -> str:
+    return "sha256:" + hashlib.sha256(f"{prev}|{table}|{canonical_row}".encode()).hexdigest()
+
+
+def chain_parts(row: dict[str, Any]) -> tuple[str, str]:
+    """The canonical JSON of a row around the place of its seq: ``canonical({"seq": n, **row})``
+    is ``"{" + before + f'"seq":{n}' + after + "}"`` (``with_seq``).
+
+    A row's chain hash covers that text, and only the log knows the seq. The batch's deciding
+    processes make these parts while deciding, so the process that appends need not encode the
+    stored input and decision (most of the row) again. The row is encoded once with seq 0 and
+    cut at ``"seq":0``, which occurs nowhere else: a row's values are text, numbers or null, and
+    a quote inside text is escaped (``\\"``), so only the key itself is a quote, seq, a quote."""
+    text = canonical({**row, "seq": 0})
+    cut = text.index('"seq":0')
+    if text.find('"seq":0', cut + 1) != -1:  # a nested value: not a row of the log
+        raise ValueError("chain_parts takes a row whose values are text, numbers or null")
+    return text[1:cut], text[cut + len('"seq":0'):-1]
+
+
+def with_seq(parts: tuple[str, str] | list[str], seq: int) -> str:
+    """``canonical`` of the row of ``chain_parts`` with its seq."""
+    return f'{{{parts[0]}"seq":{seq}{parts[1]}}}'
+
+
+def decision_row(decision: dict[str, Any], representation: dict[str, Any]) -> dict[str, Any]:
+    """The ``decisions`` row for a decision (as JSON-ready dict) and its input: everything but
+    its ``seq``. Needs no log, so a batch makes rows while earlier ones are being written.
+
+    ``decision`` is stored without its ``decision_id`` (the row's seq is its id), in the order
+    of its keys, and the input in canonical form, hashed for the idempotency check."""
+    stored_input = canonical(representation)  # hashed and stored: encoded once
+    return {
+        "reference": decision["reference"], "received_date": representation.get("received_date"),
+        "assessed_at": decision["assessed_at"], "representation_type": decision["representation_type"],
+        "procedure": decision.get("procedure"), "disposition": decision["disposition"],
+        "reason": decision.get("reason"), "stage": decision.get("stage"), "ruleset": decision["ruleset"],
+        "input_hash": "sha256:" + hashlib.sha256(stored_input.encode()).hexdigest(),  # = content_hash(representation)
+        "representation": stored_input,
+        "decision": _STORED({k: v for k, v in decision.items() if k != "decision_id"}),
+    }
 
 
 @dataclass(frozen=True)
@@ -192,22 +253,26 @@ class DecisionLog:
             raise
         conn.execute("COMMIT")
 
-    def _insert(self, table: str, row: dict[str, Any]) -> int:
+    def _insert(self, table: str, row: dict[str, Any], parts: tuple[str, str] | None = None) -> int:
         """Insert a row and chain it; call inside a transaction.
 
-        A prepared INSERT through sqlite-utils' connection (not ``Table.insert``, which
-        introspects the table on every call: the batch path appends thousands of rows)."""
-        columns = [c for c in _TABLES[table] if c != "seq"]
+        Prepared statements on the sqlite3 connection itself (built once per table, below),
+        not sqlite-utils: the batch path appends thousands of rows, and sqlite-utils'
+        wrapper and table introspection cost more than the INSERT. The chain hash is computed
+        from the values just inserted (with their ``seq``), not from a re-read row, or from
+        ``parts``, the row already encoded (``chain_parts``; the same hash)."""
+        columns, insert = _INSERTS[table]
         values = [row.get(c) for c in columns]
-        cursor = self.db.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                                 values)
-        seq = int(cursor.lastrowid or 0)
-        stored = {"seq": seq, **dict(zip(columns, values))}
-        head = self.db.execute("SELECT chain_seq, hash FROM chain ORDER BY chain_seq DESC LIMIT 1").fetchone()
+        conn = self.db.conn
+        seq = int(conn.execute(insert, values).lastrowid or 0)
+        head = conn.execute(_CHAIN_HEAD).fetchone()
         chain_seq, prev = (int(head[0]) + 1, head[1]) if head else (1, GENESIS)
-        link = _link(prev, table, stored)
-        self.db.execute("INSERT INTO chain (chain_seq, tbl, row_seq, prev_hash, hash, mac) VALUES (?, ?, ?, ?, ?, ?)",
-                        [chain_seq, table, seq, prev, link, self._signing_key().sign(signing.link_text(chain_seq, link))])
+        if parts is None:
+            link = _link(prev, table, {"seq": seq, **dict(zip(columns, values))})
+        else:
+            link = _link_text(prev, table, with_seq(parts, seq))
+        conn.execute(_CHAIN_INSERT, (chain_seq, table, seq, prev, link,
+                                     self._signing_key().sign(signing.link_text(chain_seq, link))))
         return seq
 
     def _signing_key(self) -> signing.LogKey:
@@ -232,26 +297,23 @@ class DecisionLog:
         Idempotent: when this reference already has a decision on the same input with the
         same ruleset (a retried submission, a re-imported file), that decision is returned
         and nothing is added."""
-        input_hash = content_hash(representation)
-        row = {
-            "reference": decision["reference"], "received_date": representation.get("received_date"),
-            "assessed_at": decision["assessed_at"], "representation_type": decision["representation_type"],
-            "procedure": decision.get("procedure"), "disposition": decision["disposition"],
-            "reason": decision.get("reason"), "stage": decision.get("stage"), "ruleset": decision["ruleset"],
-            "input_hash": input_hash, "representation": canonical(representation),
-            "decision": json.dumps({k: v for k, v in decision.items() if k != "decision_id"}, default=str),
-        }
+        seq, earlier = self.append_row(decision_row(decision, representation))
+        if earlier is not None:
+            return earlier, False
+        return LoggedDecision({**decision, "decision_id": decision_id(seq)}, representation), True
 
-        def write() -> tuple[LoggedDecision, bool]:
-            same = list(self.db.table("decisions").rows_where(
-                "input_hash = ? AND reference = ? AND ruleset = ?",
-                [input_hash, row["reference"], row["ruleset"]], order_by="seq", limit=1))
-            if same:
-                return self._row(same[0]), False
-            seq = self._insert("decisions", row)
-            return LoggedDecision({**decision, "decision_id": decision_id(seq)}, representation), True
+    def append_row(self, row: dict[str, Any], parts: tuple[str, str] | None = None) -> tuple[int, LoggedDecision | None]:
+        """Append a row made by ``decision_row`` in its own transaction, unless the same input
+        is logged already (see ``append``); return its seq and None, or the earlier decision's
+        seq and that decision. The batch makes rows (and their ``chain_parts``) in other
+        processes and appends them here."""
+        def write() -> tuple[int, LoggedDecision | None]:
+            same = self.db.conn.execute(_SAME_INPUT, (row["input_hash"], row["reference"], row["ruleset"])).fetchone()
+            if same is not None:
+                return same[0], self._row({"seq": same[0], "decision": same[1], "representation": same[2]})
+            return self._insert("decisions", row, parts), None
 
-        result: tuple[LoggedDecision, bool] = self._write("append a decision", write)
+        result: tuple[int, LoggedDecision | None] = self._write("append a decision", write)
         return result
 
     def append_event(self, event: dict[str, Any], identity: str, decision_id: str | None = None) -> tuple[int, bool]:
