@@ -32,14 +32,14 @@ import http.client
 import json
 import os
 import platform
-import queue
 import resource
+import selectors
 import socket
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -133,22 +133,13 @@ class Phase:
     wall_s: float = 0.0
     server_cpu_s: float | None = None
     client_cpu_s: float = 0.0
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def post(self, w: "Worker", body: bytes, since: float) -> None:
-        """Send one submission; count its latency from ``since`` (a perf_counter time), or its error."""
-        try:
-            status, payload = w.post(body)
-        except Exception as exc:
-            with self.lock:
-                self.errors.append(repr(exc))
-            return
-        elapsed = (time.perf_counter() - since) * 1000
-        with self.lock:
-            if status == 200:
-                self.latencies_ms.append(elapsed)
-            else:
-                self.errors.append(f"{status}: {payload[:200]!r}")
+    def record(self, status: int, payload: bytes, since: float) -> None:
+        """Count one response's latency from ``since`` (a perf_counter time), or its error."""
+        if status == 200:
+            self.latencies_ms.append((time.perf_counter() - since) * 1000)
+        else:
+            self.errors.append(f"{status}: {payload[:200]!r}")
 
     @contextmanager
     def measured(self, server: "Server") -> Iterator[float]:
@@ -175,90 +166,148 @@ class Phase:
                 "client_cpu_s": round(self.client_cpu_s, 2), "first_errors": self.errors[:5]}
 
 
-class Worker:
-    """One keep-alive connection posting representations."""
-
-    def __init__(self, port: int, key: str) -> None:
-        self.port, self.key = port, key
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-
-    def post(self, body: bytes) -> tuple[int, bytes]:
-        try:
-            self.conn.request("POST", "/v1/assess", body=body,
-                              headers={"Authorization": f"Bearer {self.key}", "Content-Type": "application/json"})
-            response = self.conn.getresponse()
-            return response.status, response.read()
-        except (OSError, http.client.HTTPException):
-            self.conn.close()
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-            raise
-
-    def close(self) -> None:
-        self.conn.close()
-
-
 def _cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+def request_bytes(body: bytes, key: str) -> bytes:
+    """One whole POST /v1/assess request, built before the clock starts."""
+    head = (f"POST /v1/assess HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
+    return head.encode("ascii") + body
+
+
+class Connection:
+    """One keep-alive connection: sends pre-built requests, reads responses off a raw socket."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.buffer = b""
+        self.since = 0.0  # when the request in flight was due (or sent)
+        self.busy = False  # a request is in flight
+        self.sock = self._connect()
+
+    def _connect(self) -> socket.socket:
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=30)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+
+    def send(self, request: bytes, since: float) -> None:
+        self.since, self.buffer, self.busy = since, b"", True
+        self.sock.sendall(request)
+
+    def response(self) -> tuple[int, bytes, bool] | None:
+        """Read what has arrived; (status, body, closing) once the response is whole, else None.
+        Raises ConnectionError when the server closed the connection mid-response."""
+        data = self.sock.recv(65536)
+        if not data:
+            raise ConnectionError("the server closed the connection")
+        self.buffer += data
+        end = self.buffer.find(b"\r\n\r\n")
+        if end < 0:
+            return None
+        head = self.buffer[:end].lower()
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            if line.startswith(b"content-length:"):
+                length = int(line[15:])
+        if len(self.buffer) < end + 4 + length:
+            return None
+        closing = b"\r\nconnection: close" in head
+        self.busy = False
+        return int(self.buffer[9:12]), self.buffer[end + 4:end + 4 + length], closing
+
+    def reconnect(self) -> None:
+        self.sock.close()
+        self.buffer, self.busy = b"", False
+        self.sock = self._connect()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def drive(phase: Phase, server: Server, requests: list[bytes], connections: int, *,
+          rate: float | None = None, duration: float) -> None:
+    """Send ``requests`` over ``connections`` keep-alive connections from this one thread.
+
+    With ``rate`` (open loop) request i is due at start + i/rate and goes out on the first idle
+    connection; its latency runs from when it was due, so a queue shows as latency. Without
+    (closed loop) every connection sends its next request as soon as its answer is in, until
+    ``duration`` seconds have passed or the requests run out."""
+    conns = [Connection(server.port) for _ in range(connections)]
+    idle = deque(conns)  # first in, first out: every connection is used in turn
+    selector = selectors.DefaultSelector()
+    for c in conns:
+        selector.register(c.sock, selectors.EVENT_READ, c)
+    due: deque[tuple[float, bytes]] = deque()
+    sent = 0
+    try:
+        with phase.measured(server) as start:
+            stop_at = start + duration
+            give_up = stop_at + 60
+            while True:
+                now = time.perf_counter()
+                if rate is not None:
+                    while sent < len(requests) and start + sent / rate <= now:
+                        due.append((start + sent / rate, requests[sent]))
+                        sent += 1
+                    while due and idle:
+                        when, request = due.popleft()
+                        idle.popleft().send(request, when)
+                else:
+                    while idle and sent < len(requests) and now < stop_at:
+                        idle.popleft().send(requests[sent], time.perf_counter())
+                        sent += 1
+                busy = len(conns) - len(idle)
+                finished = sent >= len(requests) or (rate is None and now >= stop_at)
+                if finished and not busy and not due:
+                    break
+                if now > give_up:
+                    phase.errors.append(f"{busy} responses still missing {give_up - start:.0f} s after the start")
+                    break
+                wait = 0.05 if rate is None or sent >= len(requests) else max(0.0, start + sent / rate - now)
+                for key, _ in selector.select(min(wait, 0.05)):
+                    conn: Connection = key.data
+                    if not conn.busy:  # the server closed an idle kept-alive connection: open another
+                        selector.unregister(conn.sock)
+                        conn.reconnect()
+                        selector.register(conn.sock, selectors.EVENT_READ, conn)
+                        continue
+                    try:
+                        got = conn.response()
+                    except OSError as exc:  # ConnectionError too
+                        phase.errors.append(repr(exc))
+                        got = (0, b"", True)
+                        conn.busy = False
+                    if got is None:
+                        continue
+                    status, payload, closing = got
+                    if status:
+                        phase.record(status, payload, conn.since)
+                    if closing:
+                        selector.unregister(conn.sock)
+                        conn.reconnect()
+                        selector.register(conn.sock, selectors.EVENT_READ, conn)
+                    idle.append(conn)
+    finally:
+        selector.close()
+        for c in conns:
+            c.close()
 
 
 def fixed_rate(server: Server, key: str, bodies: list[bytes], rate: float, duration: float, workers: int) -> Phase:
     """Open loop: one submission every 1/rate seconds; latency from its scheduled time."""
     phase = Phase(f"fixed rate {rate:g}/s")
     total = min(len(bodies), int(rate * duration))
-    tickets: queue.Queue[tuple[float, bytes] | None] = queue.Queue()
-
-    def work() -> None:
-        w = Worker(server.port, key)
-        try:
-            while (item := tickets.get()) is not None:
-                scheduled, body = item
-                phase.post(w, body, scheduled)
-        finally:
-            w.close()
-
-    threads = [threading.Thread(target=work, daemon=True) for _ in range(workers)]
-    for t in threads:
-        t.start()
-    with phase.measured(server) as start:
-        for i in range(total):
-            scheduled = start + i / rate
-            delay = scheduled - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            tickets.put((scheduled, bodies[i]))
-        for _ in threads:
-            tickets.put(None)
-        for t in threads:
-            t.join(timeout=duration + 60)
+    drive(phase, server, [request_bytes(b, key) for b in bodies[:total]], workers, rate=rate, duration=duration)
     return phase
 
 
 def saturation(server: Server, key: str, bodies: list[bytes], duration: float, workers: int) -> Phase:
     """Closed loop: ``workers`` clients back to back until ``duration`` or the bodies run out."""
     phase = Phase(f"saturation, {workers} clients")
-    lock = threading.Lock()
-    it = iter(bodies)
-    stop_at = time.perf_counter() + duration
-
-    def work() -> None:
-        w = Worker(server.port, key)
-        try:
-            while time.perf_counter() < stop_at:
-                with lock:
-                    body = next(it, None)
-                if body is None:
-                    return
-                phase.post(w, body, time.perf_counter())
-        finally:
-            w.close()
-
-    threads = [threading.Thread(target=work, daemon=True) for _ in range(workers)]
-    with phase.measured(server):
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=duration + 60)
+    drive(phase, server, [request_bytes(b, key) for b in bodies], workers, duration=duration)
     return phase
 
 
