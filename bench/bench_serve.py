@@ -1,17 +1,24 @@
 """Benchmark `triage serve`: POST /v1/assess with logging, from a second process on 127.0.0.1.
 
-    python bench/bench_serve.py [--rate 200] [--duration 20] [--concurrency 16] [--max-requests 20000]
+    python bench/bench_serve.py [--rate 200] [--duration 20] [--concurrency 16] [--max-requests 20000] [--rev REV]
 
 Run it with the project's virtualenv Python. It starts the server as a child process
 (`python -m triage.server`, the same code as `triage serve`: one uvicorn process) on a free port
 of 127.0.0.1 with a fresh log under bench/out/serve/ and one API key, waits for /healthz, and
-drives it from this process with keep-alive connections (http.client, one per worker thread):
+drives it from one thread of this process over --concurrency keep-alive connections on raw
+sockets, with every request built before the clock starts: client and server share the same
+cores, so the client is kept cheap (its CPU time is reported beside the server's).
 
 (a) Fixed rate: --rate submissions per second for --duration seconds (open loop). Each
     request has a scheduled send time; its latency runs from that time to the end of the
     response, so a server that falls behind shows it as latency (no coordinated omission).
 (b) Saturation: --concurrency clients send back to back for --duration seconds (closed loop):
-    the most submissions per second the server sustains, and the latency at that load.
+    the most submissions per second the server sustains, and the latency at that load
+    (issue 17's target: at least 1,500/s with p99 under 50 ms, 16 clients).
+
+``--rev REV`` serves a committed revision instead of this checkout (`git archive REV` unpacked
+under bench/out/ and put first on the server's PYTHONPATH), so two revisions can be measured
+side by side, interleaved, in one sitting.
 
 Every submission is a different generated representation (bench/generate.py, fixed seed), so
 each one is validated, decided and logged; afterwards the log must hold exactly one row per
@@ -47,7 +54,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from bench_assess import percentile  # bench/ is this script's folder, first on sys.path
+from bench_assess import calibration_ms, percentile, snapshot  # bench/ is this script's folder, first on sys.path
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -55,6 +62,8 @@ OUT = BENCH / "out" / "serve"
 
 TARGET_RATE = 200.0
 TARGET_P99_MS = 100.0
+SATURATION_RATE = 1500.0  # issue 17: 16 clients, client and server on the same 2 cores
+SATURATION_P99_MS = 50.0
 SEED = 2025
 
 
@@ -82,12 +91,15 @@ def cases(count: int) -> list[bytes]:
 class Server:
     """`python -m triage.server` as a child process on 127.0.0.1 (stopped on exit)."""
 
-    def __init__(self, db: Path, port: int) -> None:
+    def __init__(self, db: Path, port: int, src: Path | None = None) -> None:
         self.db, self.port = db, port
         self.log = open(OUT / "server.log", "wb")
         cmd = [sys.executable, "-m", "triage.server", "--db", str(db), "--host", "127.0.0.1", "--port", str(port),
                "--log-level", "warning"]
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, cwd=str(REPO))
+        env = dict(os.environ)
+        if src is not None:  # another revision's source tree, first on the path
+            env["PYTHONPATH"] = os.pathsep.join([str(src), *filter(None, [env.get("PYTHONPATH")])])
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, cwd=str(REPO), env=env)
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
@@ -313,9 +325,16 @@ def saturation(server: Server, key: str, bodies: list[bytes], duration: float, w
 
 # ----------------------------------------------------------------------------- report
 
+def _per_submission(summary: dict[str, Any], key: str) -> str:
+    seconds = summary.get(key)
+    return "-" if seconds is None or not summary["ok"] else f"{seconds * 1000 / summary['ok']:.2f} ms"
+
+
 def markdown(machine: dict[str, Any], phases: list[dict[str, Any]], verdict: str) -> str:
     lines = [f"Machine: {machine['cpus']} CPUs, {machine['platform']}, Python {machine['python']}; "
-             f"load average before {machine['load_before']}; {machine['when']}", "",
+             f"serving {machine['served']}; load average before {machine['load_before']}; {machine['when']}; yardstick (bench_assess's "
+             f"pure-Python loop, lower is faster) {machine['yardstick_before_ms']} ms before, "
+             f"{machine.get('yardstick_after_ms', '-')} ms after", "",
              "| phase | ok | errors | submissions/s | p50 ms | p90 ms | p99 ms | max ms | server CPU s | client CPU s |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for p in phases:
@@ -332,6 +351,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--concurrency", type=int, default=16, help="client connections (default 16)")
     p.add_argument("--max-requests", type=int, default=20_000, help="submissions in all (default 20000)")
     p.add_argument("--skip-saturation", action="store_true", help="run phase (a) only")
+    p.add_argument("--rev", metavar="REV", help="serve a committed revision (git archive, unpacked under bench/out/) "
+                                                "instead of this checkout, to compare two side by side")
     args = p.parse_args(argv)
     if not (0 < args.duration <= 120) or args.rate <= 0 or not (1 <= args.concurrency <= 64) or args.max_requests < 1:
         p.error("need 0 < --duration <= 120, --rate > 0, 1 <= --concurrency <= 64, --max-requests >= 1")
@@ -355,10 +376,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"generating {50 + fixed_n + sat_n} representations (seed {SEED})...", file=sys.stderr)
     bodies = cases(50 + fixed_n + sat_n)
     machine = {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-               "load_before": round(os.getloadavg()[0], 2),
+               "load_before": round(os.getloadavg()[0], 2), "yardstick_before_ms": round(calibration_ms(sys.executable)),
                "when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
 
-    server = Server(db, free_port())
+    src, commit = None, None
+    if args.rev:
+        root, commit = snapshot(args.rev, BENCH / "out")
+        src = root / "src"
+    machine["served"] = f"revision {commit}" if commit else "this checkout"
+    server = Server(db, free_port(), src)
     phases: list[Phase] = []
     try:
         server.wait_ready()
@@ -376,6 +402,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.stop()
 
+    machine["yardstick_after_ms"] = round(calibration_ms(sys.executable))
     with sqlite3.connect(db) as conn:
         logged = int(conn.execute("SELECT count(*) FROM decisions").fetchone()[0])
     expected = 50 + sum(ph.ok for ph in phases)
@@ -385,9 +412,18 @@ def main(argv: list[str] | None = None) -> int:
     verdict = (f"Target ({TARGET_RATE:g}/s at p99 < {TARGET_P99_MS:g} ms, phase a): "
                f"{'MET' if met else 'MISSED'} - {a['per_s']}/s, p99 {a['p99_ms']} ms. "
                f"Log rows: {logged} (expected {expected}).")
+    saturation_met = None
+    if len(summaries) > 1:
+        b = summaries[1]
+        saturation_met = b["per_s"] >= SATURATION_RATE and b["p99_ms"] < SATURATION_P99_MS and not b["errors"]
+        verdict += (f"\nSaturation target ({SATURATION_RATE:g}/s at p99 < {SATURATION_P99_MS:g} ms, phase b): "
+                    f"{'MET' if saturation_met else 'MISSED'} - {b['per_s']}/s, p99 {b['p99_ms']} ms, "
+                    f"server CPU {_per_submission(b, 'server_cpu_s')} and client CPU "
+                    f"{_per_submission(b, 'client_cpu_s')} a submission.")
     print(markdown(machine, summaries, verdict))
     (BENCH / "out" / "serve-results.json").write_text(json.dumps(
-        {"machine": machine, "phases": summaries, "target_met": met, "log_rows": logged, "expected_rows": expected},
+        {"machine": machine, "phases": summaries, "target_met": met, "saturation_target_met": saturation_met,
+         "log_rows": logged, "expected_rows": expected},
         indent=2) + "\n")
     failed = any(ph.errors for ph in phases) or logged != expected
     if failed:
