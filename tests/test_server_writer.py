@@ -133,3 +133,24 @@ def test_jobs_that_are_not_grouped_commit_one_by_one(tmp_path: Path) -> None:
     results = _in_one_group(db, [_assess("ALONE-1"), look], grouped=False)
     assert results == ["d-000001", "d-000002"]
     assert seen == [["ALONE-1"]]
+
+
+def test_when_sqlite_ends_the_group_the_records_before_are_not_answered_as_logged(tmp_path: Path) -> None:
+    """SQLite rolls a whole transaction back on some errors (disk full, I/O error): the records
+    already run in it are answered with an error, and the rest go on in a new transaction."""
+    from triage.log.store import DecisionLog
+
+    db = tmp_path / "log.db"
+    DecisionLog(db).close()
+
+    def rolled_back(log: Any) -> str:
+        log.db.conn.execute("ROLLBACK")  # as SQLite does itself after such an error
+        return "ran"
+
+    results = _in_one_group(db, [_assess("GROUP-1"), rolled_back, _assess("GROUP-2")])
+    assert isinstance(results[0], StoreError) and isinstance(results[1], StoreError)
+    assert results[2] == "d-000001"
+    assert _rows(db) == ["GROUP-2"]
+    log = DecisionLog(db)
+    assert log.verify() == []
+    log.close()

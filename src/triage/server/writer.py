@@ -54,6 +54,9 @@ class GroupLog(DecisionLog):
                 yield
             return
         conn = self.db.conn
+        if not conn.in_transaction:  # SQLite ended the group's transaction: a savepoint now would commit alone
+            raise StoreError(f"the write to the decision log {self.path.name} was abandoned (its group's transaction "
+                             "was rolled back); nothing was logged, send it again")
         conn.execute("SAVEPOINT triage_record")
         try:
             yield
