@@ -4,10 +4,12 @@ The library is synchronous; the server is asyncio. Every library call runs in a 
 the event loop keeps serving while a decision is made or the log is read:
 
 - **Writes** (assess, record, override, accounts, idempotency keys) run on one writer
-  thread, one at a time. The rules engine serialises itself with its own lock
+  thread, one at a time (``writer``). The rules engine serialises itself with its own lock
   (``triage.rules.engine``: durable-rules is not thread-safe); one writer also means
   this process never waits on SQLite's busy handler against itself. Other processes (the
   CLI, a second server) may still write: the log's WAL and busy timeout handle that.
+  Submissions (``grouped=True``) that wait together share one commit (group commit), and
+  each is answered only after that commit.
 - **Reads** (cases, the due list, the log, the report) run on a small pool of reader
   threads and never wait for writers (WAL).
 
@@ -30,6 +32,7 @@ from triage.log.store import DecisionLog
 from triage.rules.ruleset import RuleSet, load_rules
 
 from .tables import ServerTables
+from .writer import GroupLog, Writer
 
 T = TypeVar("T")
 
@@ -46,14 +49,15 @@ class Backend:
         ServerTables(first)      # and the server's tables
         first.close()
         self._local = threading.local()
-        self._writer = ThreadPoolExecutor(1, thread_name_prefix="triage-write")
+        self._writer = Writer(self.log)
         self._readers = ThreadPoolExecutor(READERS, thread_name_prefix="triage-read")
 
-    def log(self) -> DecisionLog:
-        """This thread's connection to the log."""
-        log: DecisionLog | None = getattr(self._local, "log", None)
+    def log(self) -> GroupLog:
+        """This thread's connection to the log (a ``GroupLog``: on the writer thread it takes
+        part in group commits; elsewhere it is a plain ``DecisionLog``)."""
+        log: GroupLog | None = getattr(self._local, "log", None)
         if log is None:
-            log = DecisionLog(self.db_path)
+            log = GroupLog(self.db_path)
             self._local.log = log
             self._local.tables = ServerTables(log)
         return log
@@ -71,8 +75,14 @@ class Backend:
 
     async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn`` on the writer thread (one write at a time in this process)."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._writer, functools.partial(self._run, fn, *args, **kwargs))
+        result: T = await self._writer.run(functools.partial(self._run, fn, *args, **kwargs))
+        return result
+
+    async def submit(self, fn: Callable[[], T]) -> T:
+        """Run ``fn``, a submission that logs what it writes through this thread's ``log()``,
+        on the writer thread, sharing a commit with the submissions waiting beside it."""
+        result: T = await self._writer.run(functools.partial(self._run, fn), grouped=True)
+        return result
 
     async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn`` on a reader thread."""
@@ -96,5 +106,5 @@ class Backend:
     def close(self) -> None:
         """Finish queued work and stop the threads; each thread's connection is closed
         with it (thread-local state is released when its thread ends)."""
-        for pool in (self._writer, self._readers):
-            pool.shutdown(wait=True)
+        self._writer.close()
+        self._readers.shutdown(wait=True)

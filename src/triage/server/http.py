@@ -67,7 +67,13 @@ def error_response(exc: Exception, *, field: str = "") -> JSONResponse:
     raise exc
 
 
+class JsonText(str):
+    """Text that is JSON already (written by pydantic): ``dumps`` passes it through as it is."""
+
+
 def dumps(value: Any) -> str:
+    if isinstance(value, JsonText):
+        return str(value)
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 

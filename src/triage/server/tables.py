@@ -137,6 +137,22 @@ class ServerTables:
     @contextmanager
     def _transaction(self, what: str) -> Iterator[None]:
         # The log's connection is in autocommit mode; group writes as the log itself does.
+        # Inside the writer's group commit (``writer``) a transaction is open already: then
+        # this block is a savepoint, kept or rolled back on its own, committed with the group.
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("SAVEPOINT triage_tables")
+                try:
+                    yield
+                except BaseException:
+                    if self.conn.in_transaction:
+                        self.conn.execute("ROLLBACK TO triage_tables")
+                        self.conn.execute("RELEASE triage_tables")
+                    raise
+                self.conn.execute("RELEASE triage_tables")
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"could not {what} in {self.log.path}: {exc}") from exc
+            return
         try:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
