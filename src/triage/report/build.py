@@ -98,8 +98,8 @@ class _Builder:
         start, end = years[-1].first.isoformat(), years[0].last.isoformat()
         self.refs, self.stages, self.lgsco = Counts(), Counts(), Counts()
         stage_params = {"start": start, "end": end, **self._stage_params()}
-        ref_rows, stage_rows = worker.both(log, (sql.per_reference(basis), {"start": start, "end": end}),
-                                                  (sql.per_stage(basis), stage_params))
+        ref_rows, stage_rows = worker.both(log, (sql.per_reference(basis), {"start": start, "end": end}, "per_reference"),
+                                           (sql.per_stage(basis), stage_params, None))
         for r in ref_rows:
             self.refs.add(r["t"], (r["fy"], r["a"], r["b"]), r["n"])
         for r in stage_rows:

@@ -63,27 +63,20 @@ refs AS MATERIALIZED (
 # The date a reference is counted on. Received: its first received_date. Resolved: the
 # response at the stage it has reached (else the date it was withdrawn or closed; NULL while
 # still open); anything not awaiting a response (refused, deferred, redirected, not a
-# complaint) was resolved when it was decided, on the date of its latest input.
+# complaint) was resolved when it was decided, on the date of its latest input. The events
+# are read only for the references awaiting a response, each from its own few rows of
+# ``event_codes`` (stored by reference): cheaper than pivoting every reference's events and
+# joining them through an index built for the purpose.
 _ON_DATE = {
     "received": "coalesce(r.received, x.received_date)",
     "resolved": """CASE WHEN coalesce(ov.rtype, x.representation_type) = 'complaint'
                          AND coalesce(ov.disp, x.disposition) IN ('accepted', 'officer_decision_required')
-                        THEN coalesce(CASE CAST(coalesce(ov.stage, x.stage) AS INTEGER) WHEN 1 THEN ev.r1
-                                           WHEN 2 THEN ev.r2 WHEN 3 THEN ev.r3 END, ev.closed_on)
+                        THEN (SELECT coalesce(
+                                min(CASE WHEN e.event = 'responded'
+                                         AND e.stage = CAST(coalesce(ov.stage, x.stage) AS INTEGER) THEN e.date END),
+                                min(CASE WHEN e.event IN ('withdrawn', 'closed') THEN e.date END))
+                              FROM event_codes e WHERE e.reference = r.reference)
                         ELSE x.received_date END""",
-}
-# Resolved: each reference's responses by stage and its first withdrawal or closure.
-_RESOLVED = {
-    "received": {"events": "", "join": ""},
-    "resolved": {"events": """
-evr AS MATERIALIZED (
-  SELECT reference,
-         min(CASE WHEN event = 'responded' AND stage = 1 THEN date END) AS r1,
-         min(CASE WHEN event = 'responded' AND stage = 2 THEN date END) AS r2,
-         min(CASE WHEN event = 'responded' AND stage = 3 THEN date END) AS r3,
-         min(CASE WHEN event IN ('withdrawn', 'closed') THEN date END) AS closed_on
-  FROM event_codes WHERE event IN ('responded', 'withdrawn', 'closed') GROUP BY reference),""",
-                 "join": "\n    LEFT JOIN evr ev ON ev.reference = r.reference"},
 }
 _SINCE = {"received": "AND date >= :start", "resolved": ""}
 _CODE = "CASE WHEN L.rtype = 'complaint' THEN L.{column} END"
@@ -96,10 +89,9 @@ _PER_REFERENCE = """
 WITH {overrides},
 {refs},
 -- withdrawals are rare: the references withdrawn
-gone AS MATERIALIZED (SELECT DISTINCT reference FROM event_codes WHERE event = 'withdrawn' {since}),{resolved_events}
--- one row per reference counted: its latest decision (overrides applied) and the codes read
--- once from its stored JSON
-base AS MATERIALIZED (
+gone AS MATERIALIZED (SELECT DISTINCT reference FROM event_codes WHERE event = 'withdrawn' {since}),
+-- one row per reference counted: its latest decision (overrides applied) and its codes
+base AS (
   SELECT {fy} AS fy, L.rtype, coalesce(L.proc, 'statutory') AS proc, L.disp, L.reason,
          -- refused at its first stage (a refused escalation was answered before: a complaint),
          -- withdrawn before any response, else a complaint
@@ -118,54 +110,11 @@ base AS MATERIALIZED (
            {on_date} AS on_date
     FROM refs r
     JOIN decision_codes x ON x.reference = r.reference AND x.seq = r.last_seq
-    LEFT JOIN ov ON ov.dseq = x.seq{resolved_join}) L
-  WHERE L.on_date BETWEEN :start AND :end),
--- grouped by the keys the tables use, so the groupings below run over a few thousand rows
-g AS MATERIALIZED (
-  SELECT fy, cat, rtype, proc, disp, reason, via, rel, service, advocacy, age_unclear, count(*) AS n
-  FROM base GROUP BY fy, cat, rtype, proc, disp, reason, via, rel, service, advocacy, age_unclear),
-ge AS MATERIALIZED (
-  SELECT fy, gender, age_band, disability, ethnicity, orientation, count(*) AS n
-  FROM base WHERE rtype = 'complaint' GROUP BY fy, gender, age_band, disability, ethnicity, orientation)
-SELECT 'representations' AS t, fy, cat AS a, proc AS b, sum(n) AS n FROM g GROUP BY fy, cat, proc
-UNION ALL
-SELECT 'refusals', fy, proc, reason, sum(n) FROM g
-  WHERE rtype = 'complaint' AND disp IN ('refused', 'deferred') GROUP BY fy, proc, reason
-UNION ALL
-SELECT 'methods', fy, via, NULL, sum(n) FROM g WHERE rtype = 'complaint' GROUP BY fy, via
-UNION ALL
-SELECT 'young_people_methods', fy, via, NULL, sum(n) FROM g
-  WHERE rtype = 'complaint' AND rel IN ('child', 'young_person', 'care_leaver', 'advocate') GROUP BY fy, via
-UNION ALL
-SELECT 'complainants', fy, rel, NULL, sum(n) FROM g WHERE rtype = 'complaint' GROUP BY fy, rel
-UNION ALL
-SELECT 'services', fy, proc, service, sum(n) FROM g WHERE cat = 'complaint' GROUP BY fy, proc, service
-UNION ALL
-SELECT 'natures', b.fy, b.proc, j.value, count(*) FROM base b, json_each(b.natures) j
-  WHERE b.cat = 'complaint' GROUP BY b.fy, b.proc, j.value
-UNION ALL
-SELECT 'natures', fy, proc, NULL, count(*) FROM base
-  WHERE cat = 'complaint' AND json_array_length(coalesce(natures, '[]')) = 0 GROUP BY fy, proc
-UNION ALL
-SELECT 'advocacy', fy, 'young_people', NULL, sum(n) FROM g
-  WHERE rtype = 'complaint' AND rel IN ('child', 'young_person', 'care_leaver', 'advocate') GROUP BY fy
-UNION ALL
-SELECT 'advocacy', fy, 'advocate', NULL, sum(n) FROM g WHERE rtype = 'complaint' AND rel = 'advocate' GROUP BY fy
-UNION ALL
-SELECT 'advocacy', fy, 'offered', NULL, sum(n) FROM g WHERE rtype = 'complaint' AND advocacy GROUP BY fy
-UNION ALL
-SELECT 'advocacy', fy, 'age_unclear', NULL, sum(n) FROM g
-  WHERE rtype = 'complaint' AND age_unclear AND advocacy GROUP BY fy
-UNION ALL
-SELECT 'equality_gender', fy, gender, NULL, sum(n) FROM ge GROUP BY fy, gender
-UNION ALL
-SELECT 'equality_age', fy, age_band, NULL, sum(n) FROM ge GROUP BY fy, age_band
-UNION ALL
-SELECT 'equality_disability', fy, disability, NULL, sum(n) FROM ge GROUP BY fy, disability
-UNION ALL
-SELECT 'equality_ethnicity', fy, ethnicity, NULL, sum(n) FROM ge GROUP BY fy, ethnicity
-UNION ALL
-SELECT 'equality_sexual_orientation', fy, orientation, NULL, sum(n) FROM ge GROUP BY fy, orientation
+    LEFT JOIN ov ON ov.dseq = x.seq) L
+  WHERE L.on_date BETWEEN :start AND :end)
+SELECT fy, cat, rtype, proc, disp, reason, via, rel, service, advocacy, age_unclear, natures,
+       gender, age_band, disability, ethnicity, orientation
+FROM base
 """
 
 
@@ -173,7 +122,6 @@ def per_reference(basis: str) -> str:
     """The statement counting one row per reference, on ``basis`` received or resolved."""
     return _PER_REFERENCE.format(overrides=_OVERRIDES, refs=_REFS, since=_SINCE[basis], responded=_RESPONDED,
                                  on_date=_ON_DATE[basis], fy=_fy("L.on_date"),
-                                 resolved_events=_RESOLVED[basis]["events"], resolved_join=_RESOLVED[basis]["join"],
                                  **{k: _CODE.format(column=v) for k, v in _CODES.items()})
 
 

@@ -1,0 +1,159 @@
+"""The report's groupings, counted in Python dicts as SQLite hands over its rows.
+
+SQLite has no hash aggregation: every GROUP BY sorts its rows first. The per-reference rows
+of a million-decision log (about 500,000 in three years) were grouped three times, by up to
+eleven keys, and the sorts cost more CPU than finding the rows (bench/README.md, "Annual
+report"). Here each row is counted once into three small dicts, fed by an aggregate function
+registered on the reading connection (no row object is built), and the tables' groupings are
+then summed from those few thousand entries.
+
+A counter takes its statement's columns in ``COLUMNS`` order (``step``) and gives the rows the
+report's tables read (``rows``): dicts of ``t`` (the table), ``fy`` and the table's keys, and
+``n``, with SQLite's meaning of every comparison and truth test, and in the order a GROUP BY
+would give them (NULL first, then numbers, then text).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+YOUNG = ("child", "young_person", "care_leaver", "advocate")
+_NUMERIC = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def truthy(value: Any) -> bool:
+    """A value as SQLite's WHERE reads it: NULL is false, a number is true unless 0, text is
+    true when its numeric prefix is a non-zero number."""
+    if value is None:
+        return False
+    if isinstance(value, (int, float)):
+        return value != 0
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    match = _NUMERIC.match(value)
+    return bool(match) and float(match.group(0)) != 0
+
+
+def sql_order(value: Any) -> tuple[int, Any]:
+    """A sort key giving SQLite's order of mixed values (BINARY collation)."""
+    if value is None:
+        return (0, 0)
+    if isinstance(value, (int, float)):
+        return (1, value)
+    if isinstance(value, str):
+        return (2, value.encode("utf-8"))
+    return (3, bytes(value))
+
+
+def _grouped(table: str, counts: Iterable[tuple[tuple[Any, ...], int]],
+             key: Callable[[tuple[Any, ...]], tuple[Any, ...] | None], names: tuple[str, ...]) -> list[dict[str, Any]]:
+    """``SELECT table, <key> , sum(n) ... GROUP BY <key>`` over (group, n) pairs, where ``key``
+    gives a group's output keys, or None when the WHERE clause leaves it out."""
+    out: dict[tuple[Any, ...], int] = {}
+    for group, n in counts:
+        k = key(group)
+        if k is not None:
+            out[k] = out.get(k, 0) + n
+    return [{"t": table, **dict(zip(names, k)), "n": n}
+            for k, n in sorted(out.items(), key=lambda item: tuple(sql_order(v) for v in item[0]))]
+
+
+def _json_each(text: Any) -> list[Any]:
+    """The values ``json_each`` gives for a stored JSON value (an array's items; an object's
+    values; a scalar itself), with JSON true and false as 1 and 0, nested values as JSON text."""
+    if text is None:
+        return []
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError):
+        return [text]
+    items = value if isinstance(value, list) else list(value.values()) if isinstance(value, dict) else [value]
+    return [int(v) if isinstance(v, bool) else json.dumps(v, separators=(",", ":"), ensure_ascii=False)
+            if isinstance(v, (list, dict)) else v for v in items]
+
+
+def _array_length(text: Any) -> int:
+    """``json_array_length(coalesce(text, '[]'))``: an array's length, else 0."""
+    if text is None:
+        return 0
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError):
+        return 0
+    return len(value) if isinstance(value, list) else 0
+
+
+class PerReference:
+    """Counts of the per-reference rows (``sql.per_reference``): each reference counted once,
+    its latest decision's codes, into the representations, refusals, methods, complainants,
+    services, natures, advocacy and equality tables."""
+
+    COLUMNS = ("fy", "cat", "rtype", "proc", "disp", "reason", "via", "rel", "service", "advocacy", "age_unclear",
+               "natures", "gender", "age_band", "disability", "ethnicity", "orientation")
+
+    def __init__(self) -> None:
+        self.g: dict[tuple[Any, ...], int] = {}  # by the keys of every table but natures and equality
+        self.ge: dict[tuple[Any, ...], int] = {}  # complaints by their equality answers
+        self.gn: dict[tuple[Any, ...], int] = {}  # complaints counted as complaints, by their natures
+
+    def step(self, fy: Any, cat: Any, rtype: Any, proc: Any, disp: Any, reason: Any, via: Any, rel: Any,
+             service: Any, advocacy: Any, age_unclear: Any, natures: Any, gender: Any, age_band: Any,
+             disability: Any, ethnicity: Any, orientation: Any) -> None:
+        key = (fy, cat, rtype, proc, disp, reason, via, rel, service, advocacy, age_unclear)
+        g = self.g
+        g[key] = g.get(key, 0) + 1
+        if rtype == "complaint":
+            key = (fy, gender, age_band, disability, ethnicity, orientation)
+            g = self.ge
+            g[key] = g.get(key, 0) + 1
+        if cat == "complaint":
+            key = (fy, proc, natures)
+            g = self.gn
+            g[key] = g.get(key, 0) + 1
+
+    def finalize(self) -> None:
+        """(An aggregate's result: the counts stay here, read with ``rows``.)"""
+
+    def rows(self) -> list[dict[str, Any]]:
+        g, ge = list(self.g.items()), list(self.ge.items())
+        names = ("fy", "a", "b")
+
+        def complaint(keep: Callable[[tuple[Any, ...]], bool], out: Callable[[tuple[Any, ...]], tuple[Any, ...]]
+                      ) -> Callable[[tuple[Any, ...]], tuple[Any, ...] | None]:
+            return lambda k: out(k) if k[2] == "complaint" and keep(k) else None
+
+        def every(k: tuple[Any, ...]) -> bool:
+            return True
+
+        natures: dict[tuple[Any, ...], int] = {}
+        for (fy, proc, text), n in self.gn.items():
+            for value in _json_each(text):
+                natures[(fy, proc, value)] = natures.get((fy, proc, value), 0) + n
+        empty = [((fy, proc), n) for (fy, proc, text), n in self.gn.items() if _array_length(text) == 0]
+        # fy cat rtype proc disp reason via rel service advocacy age_unclear
+        # 0  1   2     3    4    5      6   7   8       9        10
+        return [
+            *_grouped("representations", g, lambda k: (k[0], k[1], k[3]), names),
+            *_grouped("refusals", g, complaint(lambda k: k[4] in ("refused", "deferred"), lambda k: (k[0], k[3], k[5])),
+                      names),
+            *_grouped("methods", g, complaint(every, lambda k: (k[0], k[6], None)), names),
+            *_grouped("young_people_methods", g, complaint(lambda k: k[7] in YOUNG, lambda k: (k[0], k[6], None)), names),
+            *_grouped("complainants", g, complaint(every, lambda k: (k[0], k[7], None)), names),
+            *_grouped("services", g, lambda k: (k[0], k[3], k[8]) if k[1] == "complaint" else None, names),
+            *_grouped("natures", natures.items(), lambda k: k, names),
+            *_grouped("natures", empty, lambda k: (k[0], k[1], None), names),
+            *_grouped("advocacy", g, complaint(lambda k: k[7] in YOUNG, lambda k: (k[0], "young_people", None)), names),
+            *_grouped("advocacy", g, complaint(lambda k: k[7] == "advocate", lambda k: (k[0], "advocate", None)), names),
+            *_grouped("advocacy", g, complaint(lambda k: truthy(k[9]), lambda k: (k[0], "offered", None)), names),
+            *_grouped("advocacy", g, complaint(lambda k: truthy(k[10]) and truthy(k[9]),
+                                               lambda k: (k[0], "age_unclear", None)), names),
+            *[row for i, table in enumerate(("equality_gender", "equality_age", "equality_disability",
+                                             "equality_ethnicity", "equality_sexual_orientation"), start=1)
+              for row in _grouped(table, ge, lambda k, i=i: (k[0], k[i], None), names)],
+        ]
+
+
+COUNTERS: dict[str, type] = {"per_reference": PerReference}
