@@ -97,9 +97,9 @@ class _Builder:
         self.settings = rules.settings
         start, end = years[-1].first.isoformat(), years[0].last.isoformat()
         self.refs, self.stages, self.lgsco = Counts(), Counts(), Counts()
-        stage_params = {"start": start, "end": end, **self._stage_params()}
+        stage_params = {"start": start, "end": end, "basis": basis, **self._stage_params()}
         ref_rows, stage_rows = worker.both(log, (sql.per_reference(basis), {"start": start, "end": end}, "per_reference"),
-                                           (sql.per_stage(basis), stage_params, None))
+                                           (sql.per_stage(basis), stage_params, "per_stage"))
         for r in ref_rows:
             self.refs.add(r["t"], (r["fy"], r["a"], r["b"]), r["n"])
         for r in stage_rows:

@@ -94,7 +94,7 @@ class PerReference:
     COLUMNS = ("fy", "cat", "rtype", "proc", "disp", "reason", "via", "rel", "service", "advocacy", "age_unclear",
                "natures", "gender", "age_band", "disability", "ethnicity", "orientation")
 
-    def __init__(self) -> None:
+    def __init__(self, params: dict[str, Any]) -> None:
         self.g: dict[tuple[Any, ...], int] = {}  # by the keys of every table but natures and equality
         self.ge: dict[tuple[Any, ...], int] = {}  # complaints by their equality answers
         self.gn: dict[tuple[Any, ...], int] = {}  # complaints counted as complaints, by their natures
@@ -156,4 +156,89 @@ class PerReference:
         ]
 
 
-COUNTERS: dict[str, type] = {"per_reference": PerReference}
+class PerStage:
+    """Counts of the per-stage rows (``sql.per_stage``): one row per complaint stage, counted
+    in the timescales, outcomes, escalations and actual outcomes tables of the financial year
+    it started (received basis) or was answered (resolved basis), and as awaiting a response
+    at the end of each year shown.
+
+    The parameters give the calendar (``cal``: each date's index in working days, as
+    ``build._working_day_index`` makes it), the years shown (``years``: [fy, its last day]),
+    the first and last year counted (``fy0``, ``fy1``) and the ``basis``."""
+
+    COLUMNS = ("stage", "proc", "accepted", "requested", "responded", "closed_on", "fy", "statement", "until",
+               "extended", "finding", "escalated", "outcomes")
+
+    def __init__(self, params: dict[str, Any]) -> None:
+        self.cal: dict[str, list[int]] = json.loads(params["cal"])
+        self.years: list[tuple[Any, Any]] = [(y[0], y[1]) for y in json.loads(params["years"])]
+        self.fy0, self.fy1 = params["fy0"], params["fy1"]
+        self.received = params["basis"] == "received"
+        self.gt: dict[tuple[Any, ...], int] = {}  # answered stages by year, route, stage, days, finding
+        self.ao: dict[tuple[Any, ...], int] = {}  # answered first stages by their actual outcomes
+        self.aw: dict[tuple[Any, ...], int] = {}  # awaiting a response at a year's end
+
+    def _days(self, proc: Any, stage: Any, requested: Any, end: Any, statement: Any) -> int | None:
+        """Working days from a stage's start to ``end`` (a date not in the calendar: None):
+        corporate stages on the calendar with closures, from the clock's day 0; statutory
+        stage 1 from the clock's day 0; stage 2 from the agreed statement, else the request;
+        stage 3 from the request."""
+        cal = self.cal
+        to = cal.get(end) if isinstance(end, str) else None
+        start = cal.get(requested) if isinstance(requested, str) else None
+        if to is None:
+            return None
+        if proc == "corporate":
+            return None if start is None else to[1] - start[3]
+        if stage == 1:
+            return None if start is None else to[0] - start[2]
+        if stage == 2:
+            agreed = cal.get(statement) if isinstance(statement, str) else None
+            if agreed is not None:
+                return to[0] - agreed[0]
+        return None if start is None else to[0] - start[0]
+
+    def step(self, stage: Any, proc: Any, accepted: Any, requested: Any, responded: Any, closed_on: Any, fy: Any,
+             statement: Any, until: Any, extended: Any, finding: Any, escalated: Any, outcomes: Any) -> None:
+        if accepted and truthy(accepted):
+            # received: started in the year and still unanswered (``fy`` is the year it started);
+            # resolved: started by the year's end, not answered, withdrawn or closed by then
+            for year, year_end in self.years:
+                if (fy == year and responded is None and closed_on is None if self.received else
+                        requested is not None and requested <= year_end
+                        and (responded is None or responded > year_end)
+                        and (closed_on is None or closed_on > year_end)):
+                    key = (year, proc, stage)
+                    self.aw[key] = self.aw.get(key, 0) + 1
+        if responded is None or fy is None or not self.fy0 <= fy <= self.fy1:
+            return
+        days = self._days(proc, stage, requested, responded, statement)
+        until_days = None if until is None else self._days(proc, stage, requested, until, statement)
+        key = (fy, proc, stage, days, extended, until_days, finding, escalated)
+        self.gt[key] = self.gt.get(key, 0) + 1
+        if stage == 1 and outcomes is not None:
+            key = (fy, proc, outcomes)
+            self.ao[key] = self.ao.get(key, 0) + 1
+
+    def finalize(self) -> None:
+        """(An aggregate's result: the counts stay here, read with ``rows``.)"""
+
+    def rows(self) -> list[dict[str, Any]]:
+        gt = list(self.gt.items())
+        names = ("fy", "a", "b", "c", "d", "e")
+        outcomes: dict[tuple[Any, ...], int] = {}
+        for (fy, proc, text), n in self.ao.items():
+            for value in _json_each(text):
+                outcomes[(fy, proc, value)] = outcomes.get((fy, proc, value), 0) + n
+        # fy proc stage days extended until_days finding escalated
+        # 0  1    2     3    4        5          6       7
+        return [
+            *_grouped("timescales", gt, lambda k: k[:6], names),
+            *_grouped("outcomes", gt, lambda k: (k[0], k[1], k[2], k[6], None, None), names),
+            *_grouped("escalations", gt, lambda k: (k[0], k[1], k[2], k[7], None, None), names),
+            *_grouped("actual_outcomes", outcomes.items(), lambda k: (k[0], k[1], 1, k[2], None, None), names),
+            *_grouped("awaiting", self.aw.items(), lambda k: (k[0], k[1], k[2], None, None, None), names),
+        ]
+
+
+COUNTERS: dict[str, Any] = {"per_reference": PerReference, "per_stage": PerStage}

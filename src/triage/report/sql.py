@@ -127,24 +127,14 @@ def per_reference(basis: str) -> str:
 
 # ------------------------------------------------------------------------ per stage
 
-# A stage counts in the year it started (received) or was answered (resolved); "awaiting
-# response" is, received: started that year and still unanswered; resolved: open at the end
-# of that year (started by then, not answered, withdrawn or closed by then).
+# One row per stage, with the year it counts in (the year it started: received; the year it
+# was answered: resolved); ``counting.PerStage`` counts them, with their working days against
+# the calendar, and counts which were awaiting a response at the end of each year.
 _STAGE_FY = {"received": "b.requested", "resolved": "b.responded"}
-_AWAITING = {
-    "received": (f"{_fy('b.requested')} = y.fy AND b.responded IS NULL AND b.closed_on IS NULL"),
-    "resolved": ("b.requested <= y.fy_end AND (b.responded IS NULL OR b.responded > y.fy_end) "
-                 "AND (b.closed_on IS NULL OR b.closed_on > y.fy_end)"),
-}
 _STAGE_SINCE = {"received": "AND x.received_date >= :start", "resolved": ""}
 
 _PER_STAGE = """
 WITH {overrides},
-wd AS MATERIALIZED (
-  SELECT key AS day, json_extract(value, '$[0]') AS n, json_extract(value, '$[1]') AS nc,
-         json_extract(value, '$[2]') AS ns, json_extract(value, '$[3]') AS ncs
-  FROM json_each(:cal)),
-years AS (SELECT json_extract(value, '$[0]') AS fy, json_extract(value, '$[1]') AS fy_end FROM json_each(:years)),
 -- each stage of each complaint: the day it was asked for, and from its latest decision
 -- (overrides applied) whether it is corporate and accepted, packed beside the decision's
 -- seq so that max() picks them from the latest (reading them back costs a row each)
@@ -174,7 +164,7 @@ evs AS MATERIALIZED (
 ext AS MATERIALIZED (
   SELECT seq, reference, stage, date, until
   FROM event_codes WHERE event = 'extended' {since}),
-sb AS MATERIALIZED (
+sb AS (
   -- an extension belongs to the stage running on its date (timeline.build_state)
   SELECT i.*,
          CASE WHEN i.has_ext THEN
@@ -195,46 +185,17 @@ sb AS MATERIALIZED (
            ev.has_ext
     FROM st s LEFT JOIN evs ev ON ev.reference = s.reference) i
   -- a stage answered, withdrawn or closed before the first year neither counts nor waits
-  WHERE (i.responded IS NULL OR i.responded >= :start) AND (i.closed_on IS NULL OR i.closed_on >= :start)),
-timed AS (
-  SELECT b.*, {fy_stage} AS fy,
-         CASE WHEN b.proc = 'corporate' THEN re.nc - rq.ncs
-              WHEN b.stage = 1 THEN re.n - rq.ns
-              WHEN b.stage = 2 THEN re.n - coalesce(sd.n, rq.n)
-              ELSE re.n - rq.n END AS days,
-         CASE WHEN b.until IS NULL THEN NULL
-              WHEN b.proc = 'corporate' THEN un.nc - rq.ncs
-              WHEN b.stage = 1 THEN un.n - rq.ns
-              WHEN b.stage = 2 THEN un.n - coalesce(sd.n, rq.n)
-              ELSE un.n - rq.n END AS until_days
-  FROM sb b
-  LEFT JOIN wd rq ON rq.day = b.requested
-  LEFT JOIN wd re ON re.day = b.responded
-  LEFT JOIN wd un ON un.day = b.until
-  LEFT JOIN wd sd ON sd.day = b.statement
-  WHERE b.responded IS NOT NULL AND {fy_stage} BETWEEN :fy0 AND :fy1),
-gt AS MATERIALIZED (
-  SELECT fy, proc, stage, days, extended > 0 AS extended, until_days, finding, escalated, count(*) AS n
-  FROM timed GROUP BY fy, proc, stage, days, extended > 0, until_days, finding, escalated)
-SELECT 'timescales' AS t, fy, proc AS a, stage AS b, days AS c, extended AS d, until_days AS e, sum(n) AS n
-  FROM gt GROUP BY fy, proc, stage, days, extended, until_days
-UNION ALL
-SELECT 'outcomes', fy, proc, stage, finding, NULL, NULL, sum(n) FROM gt GROUP BY fy, proc, stage, finding
-UNION ALL
-SELECT 'escalations', fy, proc, stage, escalated, NULL, NULL, sum(n) FROM gt GROUP BY fy, proc, stage, escalated
-UNION ALL
-SELECT 'actual_outcomes', {fy_stage}, b.proc, b.stage, j.value, NULL, NULL, count(*) FROM sb b, json_each(b.outcomes) j
-  WHERE b.stage = 1 AND b.responded IS NOT NULL AND {fy_stage} BETWEEN :fy0 AND :fy1 GROUP BY 2, b.proc, j.value
-UNION ALL
-SELECT 'awaiting', y.fy, b.proc, b.stage, NULL, NULL, NULL, count(*) FROM sb b JOIN years y ON {awaiting}
-  WHERE b.accepted GROUP BY y.fy, b.proc, b.stage
+  WHERE (i.responded IS NULL OR i.responded >= :start) AND (i.closed_on IS NULL OR i.closed_on >= :start))
+SELECT b.stage, b.proc, b.accepted, b.requested, b.responded, b.closed_on, {fy_stage} AS fy, b.statement, b.until,
+       b.extended > 0 AS extended, b.finding, b.escalated, b.outcomes
+FROM sb b
 """
 
 
 def per_stage(basis: str) -> str:
     """The statement counting one row per complaint stage, on ``basis`` received or resolved."""
     return _PER_STAGE.format(overrides=_OVERRIDES, since=_SINCE[basis], since_decisions=_STAGE_SINCE[basis],
-                             fy_stage=_fy(_STAGE_FY[basis]), awaiting=_AWAITING[basis])
+                             fy_stage=_fy(_STAGE_FY[basis]))
 
 
 LGSCO = """

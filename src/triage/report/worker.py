@@ -42,7 +42,7 @@ def both(log: Any, first: Request, second: Request) -> tuple[list[Any], list[Any
 
     path = Path(str(getattr(log, "path", "")))
     if not isinstance(log, DecisionLog) or not path.is_file():
-        return counted(log.query(*first[:2]), first[2]), counted(log.query(*second[:2]), second[2])
+        return counted(log.query(*first[:2]), *first[1:]), counted(log.query(*second[:2]), *second[1:])
     size = next(iter(log.query("SELECT coalesce(max(seq), 0) AS n FROM decision_codes")))["n"]
     large = size >= PROCESS_FROM
     if large and not _in_cache(log, size):
@@ -54,11 +54,11 @@ def both(log: Any, first: Request, second: Request) -> tuple[list[Any], list[Any
         return rows, later.result()
 
 
-def counted(rows: Any, counter: str | None) -> list[Any]:
+def counted(rows: Any, params: dict[str, Any], counter: str | None) -> list[Any]:
     """``rows`` (dicts, in the statement's column order) through ``counter``, or as they are."""
     if counter is None:
         return list(rows)
-    tally = COUNTERS[counter]()
+    tally = COUNTERS[counter](params)
     step = tally.step
     for row in rows:
         step(*row.values())
@@ -74,7 +74,7 @@ def count(path: str, sql: str, params: dict[str, Any], counter: str | None) -> l
     made: list[Any] = []
 
     def new() -> Any:
-        made.append(COUNTERS[counter]())
+        made.append(COUNTERS[counter](params))
         return made[-1]
 
     cls = COUNTERS[counter]
@@ -85,7 +85,7 @@ def count(path: str, sql: str, params: dict[str, Any], counter: str | None) -> l
         conn.execute(f"SELECT report_count({', '.join(cls.COLUMNS)}) FROM ({sql})", params).fetchall()
     finally:
         conn.close()
-    return made[0].rows() if made else cls().rows()  # no row, no step: nothing counted
+    return made[0].rows() if made else cls(params).rows()  # no row, no step: nothing counted
 
 
 # How many readers read the report's tables into the page cache at once.
