@@ -56,7 +56,7 @@ def _fy(column: str) -> str:
 # Each reference's first and latest decision (from the reference index of ``decisions``), with
 # its received date where it has several decisions (most have one, read as the latest).
 _REFS = """
-refs AS MATERIALIZED (
+refs AS NOT MATERIALIZED (
   SELECT reference, last_seq,
          CASE WHEN first_seq <> last_seq THEN (SELECT received_date FROM decision_codes d WHERE d.reference = g.reference AND d.seq = first_seq) END AS received
   FROM (SELECT reference, min(seq) AS first_seq, max(seq) AS last_seq FROM decisions GROUP BY reference) g)"""
@@ -110,7 +110,9 @@ base AS (
            {on_date} AS on_date
     FROM refs r
     JOIN decision_codes x ON x.reference = r.reference AND x.seq = r.last_seq
-    LEFT JOIN ov ON ov.dseq = x.seq) L
+    LEFT JOIN ov ON ov.dseq = x.seq
+    -- (no limit: it keeps SQLite from copying on_date, and the events it reads, into each use)
+    LIMIT -1) L
   WHERE L.on_date BETWEEN :start AND :end)
 SELECT fy, cat, rtype, proc, disp, reason, via, rel, service, advocacy, age_unclear, natures,
        gender, age_band, disability, ethnicity, orientation
