@@ -117,7 +117,10 @@ class _Builder:
         from triage.clock.deadlines import Clock
 
         clock = Clock(self.rules)
-        bounds = next(iter(self.log.query("SELECT min(received_date) AS lo, max(received_date) AS hi FROM decisions")))
+        # two subqueries, so that each reads one end of the received_date index (min and max in one
+        # SELECT read the whole index)
+        bounds = next(iter(self.log.query("SELECT (SELECT min(received_date) FROM decisions) AS lo, "
+                                          "(SELECT max(received_date) FROM decisions) AS hi")))
         lo = min(date.fromisoformat(bounds["lo"][:10]) if bounds["lo"] else self.years[-1].first, self.years[-1].first)
         hi = max(date.fromisoformat(bounds["hi"][:10]) if bounds["hi"] else self.years[0].last,
                  self.years[0].last, date.today())

@@ -1,27 +1,26 @@
-"""The annual report's counting, in SQLite (docs/reference.md, "The annual report", "What is counted").
+"""The annual report's statements, in SQLite (docs/reference.md, "The annual report", "What is counted").
 
-Three read-only statements, run through ``DecisionLog.query``; Python receives only grouped
-rows (a table name, a year, a few keys, a count) and maps stored codes to the seed's labels.
-They read the log's code tables (``decision_codes``, ``event_codes``: each record's coded
-fields, see ``triage.log.codes``), the overrides' new values and the reference index, never a
-record's stored JSON, so no name, contact detail or free text can reach a report.
+Read-only statements over the log's code tables (``decision_codes``, ``event_codes``: each
+record's coded fields, see ``triage.log.codes``), the overrides' new values and the reference
+index, never a record's stored JSON, so no name, contact detail or free text can reach a
+report. Python maps stored codes to the seed's labels.
 
 ``per_reference(basis)``  one row per reference counted (its latest decision, overrides
-    applied) in ``base``; grouped once by the keys the tables use (``g``, ``ge``), so the
-    per-table groupings at the end run over a few thousand rows, not a row per reference.
+    applied, the year it counts in, its codes); ``counting.PerReference`` counts the rows into
+    the tables as SQLite hands them over (SQLite would sort them once for each grouping).
 ``per_stage(basis)``      one row per complaint stage (the latest decision at that stage, its
-    start, response, finding, extension) with its working days counted against a calendar
-    passed in as JSON (each date's index in working days, as ``WorkingCalendar`` counts
-    them), so no date arithmetic is done row by row in Python.
+    start, response, finding, extension, the year it counts in), counted by
+    ``counting.PerStage`` with its working days against the calendar.
 ``LGSCO``                 the Ombudsman's referrals and decisions by the date received.
+``ACTIONS``               each action agreed and what became of it.
 
-The first two are independent, so ``report`` runs them at once (on a large log, the second in
-a process of its own). Where the time goes on a million decisions, and what was tried:
-bench/README.md, "Annual report". ``NOT INDEXED`` marks where a whole table is read: SQLite
-would otherwise walk an index and fetch each row at random, ten times slower on a large log. On the received basis
-nothing before the first year can count (a stage starts, and an event happens, on or after
-the representation's received date), so older events are skipped. The SQL text is fixed;
-the only inputs are bound parameters.
+The first two are independent, so ``report`` runs them at once (on a large log, one in a
+process of its own; see ``worker``). Where the time goes on a million decisions, and what was
+tried: bench/README.md, "Annual report". ``NOT INDEXED`` marks where a whole table is read:
+SQLite would otherwise walk an index and fetch each row at random, ten times slower on a
+large log. On the received basis nothing before the first year can count (a stage starts, and
+an event happens, on or after the representation's received date), so older events are
+skipped. The SQL text is fixed; the only inputs are bound parameters.
 """
 
 from __future__ import annotations
@@ -72,7 +71,7 @@ _ON_DATE = {
     "resolved": """CASE WHEN coalesce(ov.rtype, x.representation_type) = 'complaint'
                          AND coalesce(ov.disp, x.disposition) IN ('accepted', 'officer_decision_required')
                         THEN (SELECT coalesce(
-                                min(CASE WHEN e.event = 'responded'
+                                min(CASE WHEN e.event = 'responded' AND e.stage IN (1, 2, 3)
                                          AND e.stage = CAST(coalesce(ov.stage, x.stage) AS INTEGER) THEN e.date END),
                                 min(CASE WHEN e.event IN ('withdrawn', 'closed') THEN e.date END))
                               FROM event_codes e WHERE e.reference = r.reference)
