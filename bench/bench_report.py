@@ -42,6 +42,7 @@ import os
 import platform
 import random
 import resource
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -294,6 +295,36 @@ def _env(root: Path | None) -> dict[str, str]:
     return env
 
 
+def _open(db: Path, root: Path | None) -> list[str]:
+    """Open the log with a revision's ``DecisionLog`` (which adds what its schema lacks); return
+    the names of the code tables' indexes that revision makes."""
+    code = ("import json, sys\nfrom triage.log import codes\nfrom triage.log.store import DecisionLog\n"
+            "DecisionLog(sys.argv[1]).close()\nprint(json.dumps(sorted(getattr(codes, 'INDEXES', {}))))")
+    out = subprocess.run([sys.executable, "-c", code, str(db)], capture_output=True, text=True, check=True,
+                         env=_env(root))
+    return list(json.loads(out.stdout))
+
+
+def log_for_revision(db: Path, root: Path) -> Path:
+    """The log as the revision at ``root`` would have it: a copy of ``db`` (made once; --fresh
+    makes it again) without the indexes the work tree adds to the code tables, so that neither
+    the revision's figures nor its report benefit from them."""
+    copy = db.with_name(f"{db.stem}-rev{db.suffix}")
+    if not copy.exists():
+        _open(db, None)  # checkpointed and closed, so the file alone is the whole log
+        tmp = copy.with_suffix(".tmp")
+        shutil.copyfile(db, tmp)
+        tmp.replace(copy)
+    extra = set(_open(db, None)) - set(_open(copy, root))
+    if extra:
+        conn = sqlite3.connect(str(copy))
+        for name in sorted(extra):
+            conn.execute(f"DROP INDEX IF EXISTS {name}")
+        conn.commit()
+        conn.close()
+    return copy
+
+
 def time_build(db: Path, basis: str, root: Path | None = None, keep: Path | None = None) -> dict[str, Any]:
     cpu = _cpu()
     out = subprocess.run([sys.executable, "-c", _TIMED, str(db), str((root or REPO) / "rules"), basis,
@@ -334,6 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     db = args.db or OUT / f"report-{args.decisions}.db"
     if args.fresh or not db.exists():
         generate_log(db, args.decisions)
+        db.with_name(f"{db.stem}-rev{db.suffix}").unlink(missing_ok=True)
     conn = sqlite3.connect(str(db))
     size = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("decisions", "events", "overrides")}
     refs = conn.execute("SELECT count(DISTINCT reference) FROM decisions").fetchone()[0]
@@ -344,10 +376,13 @@ def main(argv: list[str] | None = None) -> int:
     # (label, snapshot root or None for the work tree); with --rev, the revision's run comes
     # first in each pair, then the work tree's
     revisions: list[tuple[str, Path | None]] = []
+    logs: dict[str, Path] = {}
     if args.rev:
         root, commit = snapshot(args.rev, OUT)
         revisions.append((commit, root))
+        logs[commit] = log_for_revision(db, root)
     revisions.append(("work tree" if args.rev else "", None))
+    _open(db, None)  # a schema change of the work tree (an index) is made now, not in a timed run
     load = load_average()
     before = calibration_ms(sys.executable)
     rows = []
@@ -357,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
         for n in range(args.runs):
             for label, root in revisions:
                 keep = OUT / f"report-{basis}-{'rev' if root else 'tree'}.json" if n == 0 else None
-                runs[label].append(measured(args.cold, time_build, db, basis, root, keep))
+                runs[label].append(measured(args.cold, time_build, logs.get(label, db), basis, root, keep))
         if args.rev:
             a, b = (OUT / f"report-{basis}-{w}.json" for w in ("rev", "tree"))
             if a.read_text() != b.read_text():
@@ -372,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
             runs = {label: [] for label, _ in revisions}
             for _ in range(args.runs):
                 for label, root in revisions:
-                    runs[label].append(measured(args.cold, time_cli, db, fmt, dest, root))
+                    runs[label].append(measured(args.cold, time_cli, logs.get(label, db), fmt, dest, root))
             for label, _ in revisions:
                 med = {k: statistics.median(r[k] for r in runs[label]) for k in ("total", "cpu")}
                 cli_rows.append((f"`triage report --format {fmt}` (whole command)" + (f" ({label})" if label else ""),
