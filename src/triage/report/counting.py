@@ -34,7 +34,7 @@ def truthy(value: Any) -> bool:
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
     match = _NUMERIC.match(value)
-    return bool(match) and float(match.group(0)) != 0
+    return match is not None and float(match.group(0)) != 0
 
 
 def sql_order(value: Any) -> tuple[int, Any]:
@@ -86,6 +86,11 @@ def _array_length(text: Any) -> int:
     return len(value) if isinstance(value, list) else 0
 
 
+def _by_year_and(i: int) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """A group's output keys: its year and its ``i``-th key."""
+    return lambda k: (k[0], k[i], None)
+
+
 class PerReference:
     """Counts of the per-reference rows (``sql.per_reference``): each reference counted once,
     its latest decision's codes, into the representations, refusals, methods, complainants,
@@ -102,7 +107,7 @@ class PerReference:
     def step(self, fy: Any, cat: Any, rtype: Any, proc: Any, disp: Any, reason: Any, via: Any, rel: Any,
              service: Any, advocacy: Any, age_unclear: Any, natures: Any, gender: Any, age_band: Any,
              disability: Any, ethnicity: Any, orientation: Any) -> None:
-        key = (fy, cat, rtype, proc, disp, reason, via, rel, service, advocacy, age_unclear)
+        key: tuple[Any, ...] = (fy, cat, rtype, proc, disp, reason, via, rel, service, advocacy, age_unclear)
         g = self.g
         g[key] = g.get(key, 0) + 1
         if rtype == "complaint":
@@ -152,7 +157,7 @@ class PerReference:
                                                lambda k: (k[0], "age_unclear", None)), names),
             *[row for i, table in enumerate(("equality_gender", "equality_age", "equality_disability",
                                              "equality_ethnicity", "equality_sexual_orientation"), start=1)
-              for row in _grouped(table, ge, lambda k, i=i: (k[0], k[i], None), names)],
+              for row in _grouped(table, ge, _by_year_and(i), names)],
         ]
 
 
@@ -208,13 +213,12 @@ class PerStage:
                         requested is not None and requested <= year_end
                         and (responded is None or responded > year_end)
                         and (closed_on is None or closed_on > year_end)):
-                    key = (year, proc, stage)
-                    self.aw[key] = self.aw.get(key, 0) + 1
+                    self.aw[(year, proc, stage)] = self.aw.get((year, proc, stage), 0) + 1
         if responded is None or fy is None or not self.fy0 <= fy <= self.fy1:
             return
         days = self._days(proc, stage, requested, responded, statement)
         until_days = None if until is None else self._days(proc, stage, requested, until, statement)
-        key = (fy, proc, stage, days, extended, until_days, finding, escalated)
+        key: tuple[Any, ...] = (fy, proc, stage, days, extended, until_days, finding, escalated)
         self.gt[key] = self.gt.get(key, 0) + 1
         if stage == 1 and outcomes is not None:
             key = (fy, proc, outcomes)
