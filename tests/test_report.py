@@ -966,12 +966,14 @@ def test_second_statement_in_a_process_gives_the_same_report(
         fake.write_text("#!/bin/sh\necho 'it broke' >&2\nexit 1\n")
         fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
         monkeypatch.setattr(sys, "executable", str(fake))
-    calls: list[str] = []
-    real_query = report_worker.query
+    calls: list[str] = []  # the statements run in this process (the warm-up's and the report's)
+    real_query, real_count = report_worker.query, report_worker.count
     monkeypatch.setattr(report_worker, "query", lambda *a: calls.append(a[1]) or real_query(*a))
+    monkeypatch.setattr(report_worker, "count", lambda *a: calls.append(a[1]) or real_count(*a))
     for basis in ("received", "resolved"):
         assert report.build(DecisionLog(log_path), load_rules(RULES), year="2024-25", basis=basis) == reports[basis]
-    here = [sql for sql in calls if sql in (report_sql.per_stage("received"), report_sql.per_stage("resolved"))]
+    here = [sql for sql in calls
+            if sql in (report_sql.per_reference("received"), report_sql.per_reference("resolved"))]
     assert len(here) == (0 if python == "real" else 2)
     assert len(calls) - len(here) > 2 * report_worker.READERS  # the warm-up, before each report
 

@@ -130,3 +130,33 @@ def test_verify_finds_codes_changed_behind_the_logs_back(db: Path, run: Any) -> 
         "TAMPERED: event_codes row 4 does not match events row 4 "
         "(the code tables were changed behind the log's back)",
     ]
+
+
+def test_an_older_log_gets_the_code_indexes_on_opening(db: Path) -> None:
+    """A log made before the code tables' indexes gets them when opened; the Ombudsman's
+    statement of the annual report reads its events through the partial index, and the report
+    is the same as before it existed."""
+    from triage import report
+    from triage.log import codes
+    from triage.log.store import DecisionLog
+    from triage.report import sql
+    from triage.rules.ruleset import load_rules
+
+    _log(db)
+    rules = load_rules(RULES)
+    expected = report.build(DecisionLog(db), rules, year="2024-25")
+    conn = sqlite3.connect(db)
+    for name in codes.INDEXES:
+        conn.execute(f"DROP INDEX {name}")
+    conn.commit()
+    conn.close()
+    log = DecisionLog(db)
+    names = {r["name"] for r in log.query("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert set(codes.INDEXES) <= names
+    conn = sqlite3.connect(db)
+    plan = " ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql.LGSCO,
+                                               {"start": "2022-04-01", "end": "2025-03-31"}))
+    conn.close()
+    assert "event_codes_lgsco" in plan
+    assert report.build(log, rules, year="2024-25") == expected
+    assert log.verify() == []

@@ -205,6 +205,7 @@ class DecisionLog:
     def _ensure_schema(self) -> None:
         if set(_TABLES) | set(codes.TABLES) <= set(self.db.table_names()):
             self._add_later_columns()
+            self._add_code_indexes()
             if "mac" not in {c[1] for c in self.db.execute("PRAGMA table_info(chain)").fetchall()}:
                 with self._transaction():  # a log made before signing: later records are signed
                     if "mac" not in {c[1] for c in self.db.execute("PRAGMA table_info(chain)").fetchall()}:
@@ -230,6 +231,16 @@ class DecisionLog:
                 self.db.execute(codes.trigger(name))
                 for statement in _APPEND_ONLY:
                     self.db.execute(statement.format(t=name))
+            for statement in codes.INDEXES.values():
+                self.db.execute(statement)
+
+    def _add_code_indexes(self) -> None:
+        """Add the indexes of ``codes.INDEXES`` to a log made before them."""
+        have = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()}
+        if not set(codes.INDEXES) <= have:
+            with self._transaction():  # IF NOT EXISTS: another process may have just made them
+                for statement in codes.INDEXES.values():
+                    self.db.execute(statement)
 
     def _add_later_columns(self) -> None:
         """Add the columns of ``_ADDED_LATER`` to a log made before them (existing rows keep NULL)."""

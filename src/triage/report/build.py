@@ -97,9 +97,10 @@ class _Builder:
         self.settings = rules.settings
         start, end = years[-1].first.isoformat(), years[0].last.isoformat()
         self.refs, self.stages, self.lgsco = Counts(), Counts(), Counts()
-        stage_params = {"start": start, "end": end, **self._stage_params()}
-        ref_rows, stage_rows = worker.both(log, (sql.per_reference(basis), {"start": start, "end": end}),
-                                                  (sql.per_stage(basis), stage_params))
+        stage_params = {"start": start, "end": end, "basis": basis, **self._stage_params()}
+        # the per-stage statement, the longer, runs here; the other in the worker, which starts later
+        stage_rows, ref_rows = worker.both(log, (sql.per_stage(basis), stage_params, "per_stage"),
+                                           (sql.per_reference(basis), {"start": start, "end": end}, "per_reference"))
         for r in ref_rows:
             self.refs.add(r["t"], (r["fy"], r["a"], r["b"]), r["n"])
         for r in stage_rows:
@@ -116,7 +117,10 @@ class _Builder:
         from triage.clock.deadlines import Clock
 
         clock = Clock(self.rules)
-        bounds = next(iter(self.log.query("SELECT min(received_date) AS lo, max(received_date) AS hi FROM decisions")))
+        # two subqueries, so that each reads one end of the received_date index (min and max in one
+        # SELECT read the whole index)
+        bounds = next(iter(self.log.query("SELECT (SELECT min(received_date) FROM decisions) AS lo, "
+                                          "(SELECT max(received_date) FROM decisions) AS hi")))
         lo = min(date.fromisoformat(bounds["lo"][:10]) if bounds["lo"] else self.years[-1].first, self.years[-1].first)
         hi = max(date.fromisoformat(bounds["hi"][:10]) if bounds["hi"] else self.years[0].last,
                  self.years[0].last, date.today())

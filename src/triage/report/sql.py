@@ -1,27 +1,26 @@
-"""The annual report's counting, in SQLite (docs/reference.md, "The annual report", "What is counted").
+"""The annual report's statements, in SQLite (docs/reference.md, "The annual report", "What is counted").
 
-Three read-only statements, run through ``DecisionLog.query``; Python receives only grouped
-rows (a table name, a year, a few keys, a count) and maps stored codes to the seed's labels.
-They read the log's code tables (``decision_codes``, ``event_codes``: each record's coded
-fields, see ``triage.log.codes``), the overrides' new values and the reference index, never a
-record's stored JSON, so no name, contact detail or free text can reach a report.
+Read-only statements over the log's code tables (``decision_codes``, ``event_codes``: each
+record's coded fields, see ``triage.log.codes``), the overrides' new values and the reference
+index, never a record's stored JSON, so no name, contact detail or free text can reach a
+report. Python maps stored codes to the seed's labels.
 
 ``per_reference(basis)``  one row per reference counted (its latest decision, overrides
-    applied) in ``base``; grouped once by the keys the tables use (``g``, ``ge``), so the
-    per-table groupings at the end run over a few thousand rows, not a row per reference.
+    applied, the year it counts in, its codes); ``counting.PerReference`` counts the rows into
+    the tables as SQLite hands them over (SQLite would sort them once for each grouping).
 ``per_stage(basis)``      one row per complaint stage (the latest decision at that stage, its
-    start, response, finding, extension) with its working days counted against a calendar
-    passed in as JSON (each date's index in working days, as ``WorkingCalendar`` counts
-    them), so no date arithmetic is done row by row in Python.
+    start, response, finding, extension, the year it counts in), counted by
+    ``counting.PerStage`` with its working days against the calendar.
 ``LGSCO``                 the Ombudsman's referrals and decisions by the date received.
+``ACTIONS``               each action agreed and what became of it.
 
-The first two are independent, so ``report`` runs them at once (on a large log, the second in
-a process of its own). Where the time goes on a million decisions, and what was tried:
-bench/README.md, "Annual report". ``NOT INDEXED`` marks where a whole table is read: SQLite
-would otherwise walk an index and fetch each row at random, ten times slower on a large log. On the received basis
-nothing before the first year can count (a stage starts, and an event happens, on or after
-the representation's received date), so older events are skipped. The SQL text is fixed;
-the only inputs are bound parameters.
+The first two are independent, so ``report`` runs them at once (on a large log, one in a
+process of its own; see ``worker``). Where the time goes on a million decisions, and what was
+tried: bench/README.md, "Annual report". ``NOT INDEXED`` marks where a whole table is read:
+SQLite would otherwise walk an index and fetch each row at random, ten times slower on a
+large log. On the received basis nothing before the first year can count (a stage starts, and
+an event happens, on or after the representation's received date), so older events are
+skipped. The SQL text is fixed; the only inputs are bound parameters.
 """
 
 from __future__ import annotations
@@ -56,34 +55,27 @@ def _fy(column: str) -> str:
 # Each reference's first and latest decision (from the reference index of ``decisions``), with
 # its received date where it has several decisions (most have one, read as the latest).
 _REFS = """
-refs AS MATERIALIZED (
+refs AS NOT MATERIALIZED (
   SELECT reference, last_seq,
          CASE WHEN first_seq <> last_seq THEN (SELECT received_date FROM decision_codes d WHERE d.reference = g.reference AND d.seq = first_seq) END AS received
   FROM (SELECT reference, min(seq) AS first_seq, max(seq) AS last_seq FROM decisions GROUP BY reference) g)"""
 # The date a reference is counted on. Received: its first received_date. Resolved: the
 # response at the stage it has reached (else the date it was withdrawn or closed; NULL while
 # still open); anything not awaiting a response (refused, deferred, redirected, not a
-# complaint) was resolved when it was decided, on the date of its latest input.
+# complaint) was resolved when it was decided, on the date of its latest input. The events
+# are read only for the references awaiting a response, each from its own few rows of
+# ``event_codes`` (stored by reference): cheaper than pivoting every reference's events and
+# joining them through an index built for the purpose.
 _ON_DATE = {
     "received": "coalesce(r.received, x.received_date)",
     "resolved": """CASE WHEN coalesce(ov.rtype, x.representation_type) = 'complaint'
                          AND coalesce(ov.disp, x.disposition) IN ('accepted', 'officer_decision_required')
-                        THEN coalesce(CASE CAST(coalesce(ov.stage, x.stage) AS INTEGER) WHEN 1 THEN ev.r1
-                                           WHEN 2 THEN ev.r2 WHEN 3 THEN ev.r3 END, ev.closed_on)
+                        THEN (SELECT coalesce(
+                                min(CASE WHEN e.event = 'responded' AND e.stage IN (1, 2, 3)
+                                         AND e.stage = CAST(coalesce(ov.stage, x.stage) AS INTEGER) THEN e.date END),
+                                min(CASE WHEN e.event IN ('withdrawn', 'closed') THEN e.date END))
+                              FROM event_codes e WHERE e.reference = r.reference)
                         ELSE x.received_date END""",
-}
-# Resolved: each reference's responses by stage and its first withdrawal or closure.
-_RESOLVED = {
-    "received": {"events": "", "join": ""},
-    "resolved": {"events": """
-evr AS MATERIALIZED (
-  SELECT reference,
-         min(CASE WHEN event = 'responded' AND stage = 1 THEN date END) AS r1,
-         min(CASE WHEN event = 'responded' AND stage = 2 THEN date END) AS r2,
-         min(CASE WHEN event = 'responded' AND stage = 3 THEN date END) AS r3,
-         min(CASE WHEN event IN ('withdrawn', 'closed') THEN date END) AS closed_on
-  FROM event_codes WHERE event IN ('responded', 'withdrawn', 'closed') GROUP BY reference),""",
-                 "join": "\n    LEFT JOIN evr ev ON ev.reference = r.reference"},
 }
 _SINCE = {"received": "AND date >= :start", "resolved": ""}
 _CODE = "CASE WHEN L.rtype = 'complaint' THEN L.{column} END"
@@ -96,10 +88,9 @@ _PER_REFERENCE = """
 WITH {overrides},
 {refs},
 -- withdrawals are rare: the references withdrawn
-gone AS MATERIALIZED (SELECT DISTINCT reference FROM event_codes WHERE event = 'withdrawn' {since}),{resolved_events}
--- one row per reference counted: its latest decision (overrides applied) and the codes read
--- once from its stored JSON
-base AS MATERIALIZED (
+gone AS MATERIALIZED (SELECT DISTINCT reference FROM event_codes WHERE event = 'withdrawn' {since}),
+-- one row per reference counted: its latest decision (overrides applied) and its codes
+base AS (
   SELECT {fy} AS fy, L.rtype, coalesce(L.proc, 'statutory') AS proc, L.disp, L.reason,
          -- refused at its first stage (a refused escalation was answered before: a complaint),
          -- withdrawn before any response, else a complaint
@@ -118,54 +109,13 @@ base AS MATERIALIZED (
            {on_date} AS on_date
     FROM refs r
     JOIN decision_codes x ON x.reference = r.reference AND x.seq = r.last_seq
-    LEFT JOIN ov ON ov.dseq = x.seq{resolved_join}) L
-  WHERE L.on_date BETWEEN :start AND :end),
--- grouped by the keys the tables use, so the groupings below run over a few thousand rows
-g AS MATERIALIZED (
-  SELECT fy, cat, rtype, proc, disp, reason, via, rel, service, advocacy, age_unclear, count(*) AS n
-  FROM base GROUP BY fy, cat, rtype, proc, disp, reason, via, rel, service, advocacy, age_unclear),
-ge AS MATERIALIZED (
-  SELECT fy, gender, age_band, disability, ethnicity, orientation, count(*) AS n
-  FROM base WHERE rtype = 'complaint' GROUP BY fy, gender, age_band, disability, ethnicity, orientation)
-SELECT 'representations' AS t, fy, cat AS a, proc AS b, sum(n) AS n FROM g GROUP BY fy, cat, proc
-UNION ALL
-SELECT 'refusals', fy, proc, reason, sum(n) FROM g
-  WHERE rtype = 'complaint' AND disp IN ('refused', 'deferred') GROUP BY fy, proc, reason
-UNION ALL
-SELECT 'methods', fy, via, NULL, sum(n) FROM g WHERE rtype = 'complaint' GROUP BY fy, via
-UNION ALL
-SELECT 'young_people_methods', fy, via, NULL, sum(n) FROM g
-  WHERE rtype = 'complaint' AND rel IN ('child', 'young_person', 'care_leaver', 'advocate') GROUP BY fy, via
-UNION ALL
-SELECT 'complainants', fy, rel, NULL, sum(n) FROM g WHERE rtype = 'complaint' GROUP BY fy, rel
-UNION ALL
-SELECT 'services', fy, proc, service, sum(n) FROM g WHERE cat = 'complaint' GROUP BY fy, proc, service
-UNION ALL
-SELECT 'natures', b.fy, b.proc, j.value, count(*) FROM base b, json_each(b.natures) j
-  WHERE b.cat = 'complaint' GROUP BY b.fy, b.proc, j.value
-UNION ALL
-SELECT 'natures', fy, proc, NULL, count(*) FROM base
-  WHERE cat = 'complaint' AND json_array_length(coalesce(natures, '[]')) = 0 GROUP BY fy, proc
-UNION ALL
-SELECT 'advocacy', fy, 'young_people', NULL, sum(n) FROM g
-  WHERE rtype = 'complaint' AND rel IN ('child', 'young_person', 'care_leaver', 'advocate') GROUP BY fy
-UNION ALL
-SELECT 'advocacy', fy, 'advocate', NULL, sum(n) FROM g WHERE rtype = 'complaint' AND rel = 'advocate' GROUP BY fy
-UNION ALL
-SELECT 'advocacy', fy, 'offered', NULL, sum(n) FROM g WHERE rtype = 'complaint' AND advocacy GROUP BY fy
-UNION ALL
-SELECT 'advocacy', fy, 'age_unclear', NULL, sum(n) FROM g
-  WHERE rtype = 'complaint' AND age_unclear AND advocacy GROUP BY fy
-UNION ALL
-SELECT 'equality_gender', fy, gender, NULL, sum(n) FROM ge GROUP BY fy, gender
-UNION ALL
-SELECT 'equality_age', fy, age_band, NULL, sum(n) FROM ge GROUP BY fy, age_band
-UNION ALL
-SELECT 'equality_disability', fy, disability, NULL, sum(n) FROM ge GROUP BY fy, disability
-UNION ALL
-SELECT 'equality_ethnicity', fy, ethnicity, NULL, sum(n) FROM ge GROUP BY fy, ethnicity
-UNION ALL
-SELECT 'equality_sexual_orientation', fy, orientation, NULL, sum(n) FROM ge GROUP BY fy, orientation
+    LEFT JOIN ov ON ov.dseq = x.seq
+    -- (no limit: it keeps SQLite from copying on_date, and the events it reads, into each use)
+    LIMIT -1) L
+  WHERE L.on_date BETWEEN :start AND :end)
+SELECT fy, cat, rtype, proc, disp, reason, via, rel, service, advocacy, age_unclear, natures,
+       gender, age_band, disability, ethnicity, orientation
+FROM base
 """
 
 
@@ -173,30 +123,19 @@ def per_reference(basis: str) -> str:
     """The statement counting one row per reference, on ``basis`` received or resolved."""
     return _PER_REFERENCE.format(overrides=_OVERRIDES, refs=_REFS, since=_SINCE[basis], responded=_RESPONDED,
                                  on_date=_ON_DATE[basis], fy=_fy("L.on_date"),
-                                 resolved_events=_RESOLVED[basis]["events"], resolved_join=_RESOLVED[basis]["join"],
                                  **{k: _CODE.format(column=v) for k, v in _CODES.items()})
 
 
 # ------------------------------------------------------------------------ per stage
 
-# A stage counts in the year it started (received) or was answered (resolved); "awaiting
-# response" is, received: started that year and still unanswered; resolved: open at the end
-# of that year (started by then, not answered, withdrawn or closed by then).
+# One row per stage, with the year it counts in (the year it started: received; the year it
+# was answered: resolved); ``counting.PerStage`` counts them, with their working days against
+# the calendar, and counts which were awaiting a response at the end of each year.
 _STAGE_FY = {"received": "b.requested", "resolved": "b.responded"}
-_AWAITING = {
-    "received": (f"{_fy('b.requested')} = y.fy AND b.responded IS NULL AND b.closed_on IS NULL"),
-    "resolved": ("b.requested <= y.fy_end AND (b.responded IS NULL OR b.responded > y.fy_end) "
-                 "AND (b.closed_on IS NULL OR b.closed_on > y.fy_end)"),
-}
 _STAGE_SINCE = {"received": "AND x.received_date >= :start", "resolved": ""}
 
 _PER_STAGE = """
 WITH {overrides},
-wd AS MATERIALIZED (
-  SELECT key AS day, json_extract(value, '$[0]') AS n, json_extract(value, '$[1]') AS nc,
-         json_extract(value, '$[2]') AS ns, json_extract(value, '$[3]') AS ncs
-  FROM json_each(:cal)),
-years AS (SELECT json_extract(value, '$[0]') AS fy, json_extract(value, '$[1]') AS fy_end FROM json_each(:years)),
 -- each stage of each complaint: the day it was asked for, and from its latest decision
 -- (overrides applied) whether it is corporate and accepted, packed beside the decision's
 -- seq so that max() picks them from the latest (reading them back costs a row each)
@@ -226,7 +165,7 @@ evs AS MATERIALIZED (
 ext AS MATERIALIZED (
   SELECT seq, reference, stage, date, until
   FROM event_codes WHERE event = 'extended' {since}),
-sb AS MATERIALIZED (
+sb AS (
   -- an extension belongs to the stage running on its date (timeline.build_state)
   SELECT i.*,
          CASE WHEN i.has_ext THEN
@@ -247,46 +186,17 @@ sb AS MATERIALIZED (
            ev.has_ext
     FROM st s LEFT JOIN evs ev ON ev.reference = s.reference) i
   -- a stage answered, withdrawn or closed before the first year neither counts nor waits
-  WHERE (i.responded IS NULL OR i.responded >= :start) AND (i.closed_on IS NULL OR i.closed_on >= :start)),
-timed AS (
-  SELECT b.*, {fy_stage} AS fy,
-         CASE WHEN b.proc = 'corporate' THEN re.nc - rq.ncs
-              WHEN b.stage = 1 THEN re.n - rq.ns
-              WHEN b.stage = 2 THEN re.n - coalesce(sd.n, rq.n)
-              ELSE re.n - rq.n END AS days,
-         CASE WHEN b.until IS NULL THEN NULL
-              WHEN b.proc = 'corporate' THEN un.nc - rq.ncs
-              WHEN b.stage = 1 THEN un.n - rq.ns
-              WHEN b.stage = 2 THEN un.n - coalesce(sd.n, rq.n)
-              ELSE un.n - rq.n END AS until_days
-  FROM sb b
-  LEFT JOIN wd rq ON rq.day = b.requested
-  LEFT JOIN wd re ON re.day = b.responded
-  LEFT JOIN wd un ON un.day = b.until
-  LEFT JOIN wd sd ON sd.day = b.statement
-  WHERE b.responded IS NOT NULL AND {fy_stage} BETWEEN :fy0 AND :fy1),
-gt AS MATERIALIZED (
-  SELECT fy, proc, stage, days, extended > 0 AS extended, until_days, finding, escalated, count(*) AS n
-  FROM timed GROUP BY fy, proc, stage, days, extended > 0, until_days, finding, escalated)
-SELECT 'timescales' AS t, fy, proc AS a, stage AS b, days AS c, extended AS d, until_days AS e, sum(n) AS n
-  FROM gt GROUP BY fy, proc, stage, days, extended, until_days
-UNION ALL
-SELECT 'outcomes', fy, proc, stage, finding, NULL, NULL, sum(n) FROM gt GROUP BY fy, proc, stage, finding
-UNION ALL
-SELECT 'escalations', fy, proc, stage, escalated, NULL, NULL, sum(n) FROM gt GROUP BY fy, proc, stage, escalated
-UNION ALL
-SELECT 'actual_outcomes', {fy_stage}, b.proc, b.stage, j.value, NULL, NULL, count(*) FROM sb b, json_each(b.outcomes) j
-  WHERE b.stage = 1 AND b.responded IS NOT NULL AND {fy_stage} BETWEEN :fy0 AND :fy1 GROUP BY 2, b.proc, j.value
-UNION ALL
-SELECT 'awaiting', y.fy, b.proc, b.stage, NULL, NULL, NULL, count(*) FROM sb b JOIN years y ON {awaiting}
-  WHERE b.accepted GROUP BY y.fy, b.proc, b.stage
+  WHERE (i.responded IS NULL OR i.responded >= :start) AND (i.closed_on IS NULL OR i.closed_on >= :start))
+SELECT b.stage, b.proc, b.accepted, b.requested, b.responded, b.closed_on, {fy_stage} AS fy, b.statement, b.until,
+       b.extended > 0 AS extended, b.finding, b.escalated, b.outcomes
+FROM sb b
 """
 
 
 def per_stage(basis: str) -> str:
     """The statement counting one row per complaint stage, on ``basis`` received or resolved."""
     return _PER_STAGE.format(overrides=_OVERRIDES, since=_SINCE[basis], since_decisions=_STAGE_SINCE[basis],
-                             fy_stage=_fy(_STAGE_FY[basis]), awaiting=_AWAITING[basis])
+                             fy_stage=_fy(_STAGE_FY[basis]))
 
 
 LGSCO = """

@@ -4,18 +4,25 @@
 thread on a small log, and on a large one in a new Python process, ``python -m
 triage.report.worker``, which reads the request as JSON on standard input and writes the rows
 as a JSON list on standard output. Not a command for people: ``triage report`` is.
+
+A request may name a counter of ``counting`` (``None`` for plain rows): the statement's rows
+are then counted as SQLite hands them over, by an aggregate function registered on a
+connection of the report's own, and only the counted rows come back.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+
+from .counting import COUNTERS
 
 # From this many decisions the second statement runs in a Python process of its own rather
 # than a thread: two statements in one process contend (SQLite's allocator and Python share
@@ -24,23 +31,61 @@ from typing import Any
 PROCESS_FROM = 100_000
 
 
-def both(log: Any, first: tuple[str, dict[str, Any]], second: tuple[str, dict[str, Any]]) -> tuple[list[Any], list[Any]]:
+# A statement, its parameters, and the counter of ``counting`` its rows go to (None: the rows).
+Request = tuple[str, dict[str, Any], "str | None"]
+
+
+def both(log: Any, first: Request, second: Request) -> tuple[list[Any], list[Any]]:
     """Run two independent read-only statements at once when the log is a file, the second
     on a read connection of its own, so that the two use both cores of a small server."""
     from triage.log.store import DecisionLog
 
     path = Path(str(getattr(log, "path", "")))
     if not isinstance(log, DecisionLog) or not path.is_file():
-        return list(log.query(*first)), list(log.query(*second))
+        return counted(log.query(*first[:2]), *first[1:]), counted(log.query(*second[:2]), *second[1:])
     size = next(iter(log.query("SELECT coalesce(max(seq), 0) AS n FROM decision_codes")))["n"]
     large = size >= PROCESS_FROM
     if large and not _in_cache(log, size):
         warm(str(path), size)
-    run = in_process if large else query
+    run = in_process if large else count
     with ThreadPoolExecutor(max_workers=1) as pool:
         later = pool.submit(run, str(path), *second)
-        rows = list(log.query(*first))
+        rows = count(str(path), *first)
         return rows, later.result()
+
+
+def counted(rows: Any, params: dict[str, Any], counter: str | None) -> list[Any]:
+    """``rows`` (dicts, in the statement's column order) through ``counter``, or as they are."""
+    if counter is None:
+        return list(rows)
+    tally = COUNTERS[counter](params)
+    step = tally.step
+    for row in rows:
+        step(*row.values())
+    return tally.rows()  # type: ignore[no-any-return]
+
+
+def count(path: str, sql: str, params: dict[str, Any], counter: str | None) -> list[dict[str, Any]]:
+    """One read-only statement on a connection of its own (a connection belongs to the thread
+    that opened it), its rows counted by ``counter`` inside SQLite's loop: no row object is
+    made, only one call of the counter's ``step`` a row."""
+    if counter is None:
+        return query(path, sql, params)
+    made: list[Any] = []
+
+    def new() -> Any:
+        made.append(COUNTERS[counter](params))
+        return made[-1]
+
+    cls = COUNTERS[counter]
+    conn = sqlite3.connect(path, timeout=30.0)
+    try:
+        conn.execute("PRAGMA query_only = ON")
+        conn.create_aggregate("report_count", len(cls.COLUMNS), new)  # type: ignore[arg-type]
+        conn.execute(f"SELECT report_count({', '.join(cls.COLUMNS)}) FROM ({sql})", params).fetchall()
+    finally:
+        conn.close()
+    return made[0].rows() if made else cls(params).rows()  # no row, no step: nothing counted
 
 
 # How many readers read the report's tables into the page cache at once.
@@ -95,27 +140,27 @@ def query(path: str, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         reader.close()
 
 
-def in_process(path: str, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    """``query`` in a new Python process (``python -m triage.report.worker``: the statement
+def in_process(path: str, sql: str, params: dict[str, Any], counter: str | None = None) -> list[dict[str, Any]]:
+    """``count`` in a new Python process (``python -m triage.report.worker``: the statement
     in and the rows out as JSON on its pipes; not multiprocessing, which would re-run the
-    caller's main script). Runs ``query`` here instead if the process fails."""
+    caller's main script). Runs ``count`` here instead if the process fails."""
     package_root = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
-    request = json.dumps({"path": path, "sql": sql, "params": params})
+    request = json.dumps({"path": path, "sql": sql, "params": params, "counter": counter})
     try:
         done = subprocess.run([sys.executable, "-m", "triage.report.worker"], input=request, env=env,
                               capture_output=True, text=True, check=False)
     except OSError:
-        return query(path, sql, params)
+        return count(path, sql, params, counter)
     if done.returncode != 0:  # run here: the same statement gives the same error, if it is the cause
-        return query(path, sql, params)
+        return count(path, sql, params, counter)
     rows: list[dict[str, Any]] = json.loads(done.stdout)
     return rows
 
 
 def main() -> int:
     request = json.load(sys.stdin)
-    rows = query(request["path"], request["sql"], request["params"])
+    rows = count(request["path"], request["sql"], request["params"], request.get("counter"))
     json.dump(rows, sys.stdout, separators=(",", ":"))
     return 0
 
