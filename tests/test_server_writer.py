@@ -29,13 +29,14 @@ def _rows(db: Path) -> list[str]:
 def _in_one_group(db: Path, jobs: list[Any], grouped: bool = True) -> list[Any]:
     """Run ``jobs`` (functions of the writer's log) so that they queue up behind a blocked
     writer and are taken as one group; return each one's result or exception."""
-    from triage.server.writer import GroupLog, Writer
+    from triage.log.store import DecisionLog
+    from triage.server.writer import Writer
 
     local = threading.local()
 
-    def log() -> GroupLog:
+    def log() -> DecisionLog:
         if not hasattr(local, "log"):
-            local.log = GroupLog(db)
+            local.log = DecisionLog(db)
         return local.log  # type: ignore[no-any-return]
 
     async def main() -> list[Any]:
@@ -96,17 +97,16 @@ def test_when_the_group_cannot_commit_no_submission_is_answered_as_logged(tmp_pa
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     from triage.contract.errors import InputError
     from triage.log.store import DecisionLog
-    from triage.server.writer import GroupLog
 
     db = tmp_path / "log.db"
     DecisionLog(db).close()
 
-    def refuse(self: GroupLog) -> None:
+    def refuse(self: DecisionLog) -> None:
         self._grouped = False
         self.db.conn.execute("ROLLBACK")
         raise StoreError("could not commit to the decision log log.db: disk I/O error")
 
-    monkeypatch.setattr(GroupLog, "commit_group", refuse)
+    monkeypatch.setattr(DecisionLog, "commit_group", refuse)
 
     def invalid(log: Any) -> Any:
         from triage import api

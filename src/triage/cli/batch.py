@@ -43,7 +43,7 @@ from triage.api import BatchResult, prepare
 from triage.contract.errors import TriageError
 from triage.contract.models import Decision
 from triage.contract.validation import json_lines
-from triage.log.store import DecisionLog, decision_id, chain_parts, decision_row
+from triage.log.store import DecisionLog, chain_parts, decision_id, decision_row
 from triage.rules.decider import Decider
 
 # A row crosses the pipe as its length and its marshal bytes: two reads for the process that

@@ -7,7 +7,6 @@ any other `triage` error exits 1; a traceback is always a bug.
 from __future__ import annotations
 
 import errno
-import os
 import sys
 
 import click

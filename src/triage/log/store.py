@@ -33,13 +33,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from triage.contract.errors import NotFoundError, StoreError, UsageError
 
 from . import codes, signing
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 DEFAULT_DB = "triage.db"
 GENESIS = "sha256:" + "0" * 64
@@ -192,24 +193,43 @@ class DecisionLog:
             conn.execute("PRAGMA busy_timeout = 30000")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
-            # No sqlite-utils plugins: nothing installed beside triage hooks into the log's
-            # connection, and no scan of every installed package's entry points on each open.
-            self.db = sqlite_utils.Database(conn, execute_plugins=False)
+            self.conn = conn
+            self._db: sqlite_utils.Database | None = None
             self._ensure_schema()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the decision log {self.path}: {exc} "
                              "(is it a triage log? give another --db PATH)") from exc
 
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """sqlite-utils over the log's connection, for reading and for creating a new log.
+
+        Made on first use: opening a log and appending to it (a cold `triage assess`) use the
+        connection alone, and importing sqlite-utils costs a cold start about 25 ms. No
+        sqlite-utils plugins: nothing installed beside triage hooks into the log's connection,
+        and there is no scan of every installed package's entry points."""
+        if self._db is None:
+            import sqlite_utils
+
+            self._db = sqlite_utils.Database(self.conn, execute_plugins=False)
+        return self._db
+
+    def _tables(self) -> set[str]:
+        return {row[0] for row in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+    def _columns(self, table: str) -> set[str]:
+        return {row[1] for row in self.conn.execute(f"PRAGMA table_info({table})")}
+
     # ------------------------------------------------------------------ writing
 
     def _ensure_schema(self) -> None:
-        if set(_TABLES) | set(codes.TABLES) <= set(self.db.table_names()):
+        if set(_TABLES) | set(codes.TABLES) <= self._tables():
             self._add_later_columns()
             self._add_code_indexes()
-            if "mac" not in {c[1] for c in self.db.execute("PRAGMA table_info(chain)").fetchall()}:
+            if "mac" not in self._columns("chain"):
                 with self._transaction():  # a log made before signing: later records are signed
-                    if "mac" not in {c[1] for c in self.db.execute("PRAGMA table_info(chain)").fetchall()}:
-                        self.db.execute("ALTER TABLE chain ADD COLUMN mac TEXT")
+                    if "mac" not in self._columns("chain"):
+                        self.conn.execute("ALTER TABLE chain ADD COLUMN mac TEXT")
             return
         with self._transaction():
             for name, columns in _TABLES.items():
@@ -236,26 +256,35 @@ class DecisionLog:
 
     def _add_code_indexes(self) -> None:
         """Add the indexes of ``codes.INDEXES`` to a log made before them."""
-        have = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()}
+        have = {row[0] for row in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()}
         if not set(codes.INDEXES) <= have:
             with self._transaction():  # IF NOT EXISTS: another process may have just made them
                 for statement in codes.INDEXES.values():
-                    self.db.execute(statement)
+                    self.conn.execute(statement)
 
     def _add_later_columns(self) -> None:
         """Add the columns of ``_ADDED_LATER`` to a log made before them (existing rows keep NULL)."""
         for table, columns in _ADDED_LATER.items():
-            missing = [c for c in columns if c not in self.db.table(table).columns_dict]
+            missing = [c for c in columns if c not in self._columns(table)]
             if missing:
                 with self._transaction():
-                    have = self.db.table(table).columns_dict  # another process may have added them
+                    have = self._columns(table)  # another process may have added them
                     for column in missing:
                         if column not in have:
-                            self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
+                            self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
+
+    # Group commit (the HTTP service's writer thread): between ``begin_group`` and
+    # ``commit_group`` the records share one transaction, and each record's own transaction
+    # becomes a savepoint, released (kept) or rolled back on its own.
+    _grouped = False
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
-        conn = self.db.conn
+        conn = self.conn
+        if self._grouped:
+            with self._savepoint(conn):
+                yield
+            return
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield
@@ -263,6 +292,49 @@ class DecisionLog:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+
+    @contextmanager
+    def _savepoint(self, conn: sqlite3.Connection) -> Iterator[None]:
+        if not conn.in_transaction:  # SQLite ended the group's transaction: a savepoint now would commit alone
+            raise StoreError(f"the write to the decision log {self.path.name} was abandoned (its group's transaction "
+                             "was rolled back); nothing was logged, send it again")
+        conn.execute("SAVEPOINT triage_record")
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:  # SQLite may have rolled the whole transaction back (disk full, I/O error)
+                conn.execute("ROLLBACK TO triage_record")
+                conn.execute("RELEASE triage_record")
+            raise
+        conn.execute("RELEASE triage_record")
+
+    def begin_group(self) -> None:
+        """Open one transaction for the records that follow (taking the write lock now). Nothing
+        of the group is in the log, or may be reported as logged, before ``commit_group``."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except Exception as exc:
+            raise StoreError(f"could not start writing to the decision log {self.path.name}: {exc}") from exc
+        self._grouped = True
+
+    def group_open(self) -> bool:
+        """Whether the group's transaction is still open (SQLite ends it itself on some errors)."""
+        return self._grouped and self.conn.in_transaction
+
+    def commit_group(self) -> None:
+        """Commit the group's records; on failure roll them all back and raise StoreError."""
+        self._grouped = False
+        conn = self.conn
+        try:
+            if conn.in_transaction:
+                conn.execute("COMMIT")
+        except Exception as exc:
+            if conn.in_transaction:
+                try:
+                    conn.execute("ROLLBACK")
+                except Exception:  # noqa: BLE001 (the commit's error is the one to report)
+                    pass
+            raise StoreError(f"could not commit to the decision log {self.path.name}: {exc}") from exc
 
     def _insert(self, table: str, row: dict[str, Any], parts: tuple[str, str] | None = None) -> int:
         """Insert a row and chain it; call inside a transaction.
@@ -274,7 +346,7 @@ class DecisionLog:
         ``parts``, the row already encoded (``chain_parts``; the same hash)."""
         columns, insert = _INSERTS[table]
         values = [row.get(c) for c in columns]
-        conn = self.db.conn
+        conn = self.conn
         seq = int(conn.execute(insert, values).lastrowid or 0)
         head = conn.execute(_CHAIN_HEAD).fetchone()
         chain_seq, prev = (int(head[0]) + 1, head[1]) if head else (1, GENESIS)
@@ -319,7 +391,7 @@ class DecisionLog:
         seq and that decision. The batch makes rows (and their ``chain_parts``) in other
         processes and appends them here."""
         def write() -> tuple[int, LoggedDecision | None]:
-            same = self.db.conn.execute(_SAME_INPUT, (row["input_hash"], row["reference"], row["ruleset"])).fetchone()
+            same = self.conn.execute(_SAME_INPUT, (row["input_hash"], row["reference"], row["ruleset"])).fetchone()
             if same is not None:
                 return same[0], self._row({"seq": same[0], "decision": same[1], "representation": same[2]})
             return self._insert("decisions", row, parts), None
@@ -399,9 +471,12 @@ class DecisionLog:
         """One decision by its id (d-000123)."""
         try:
             seq = int(ident.removeprefix("d-"))
-            return self._row(self.db.table("decisions").get(seq))
-        except (ValueError, OverflowError, sqlite_utils.db.NotFoundError):
-            raise NotFoundError(f"no decision {ident!r} in {self.path}") from None
+            row = next(self.db.query("SELECT * FROM decisions WHERE seq = ?", [seq]), None)
+        except (ValueError, OverflowError):  # not a number, or beyond SQLite's integers
+            row = None
+        if row is None:
+            raise NotFoundError(f"no decision {ident!r} in {self.path}")
+        return self._row(row)
 
     @staticmethod
     def _event(row: dict[str, Any]) -> dict[str, Any]:
@@ -573,7 +648,7 @@ class DecisionLog:
             partial.unlink(missing_ok=True)
             conn = sqlite3.connect(str(partial))
             try:
-                self.db.conn.backup(conn)
+                self.conn.backup(conn)
             finally:
                 conn.close()
             copy = DecisionLog(partial)
@@ -593,4 +668,4 @@ class DecisionLog:
         return made
 
     def close(self) -> None:
-        self.db.conn.close()
+        self.conn.close()

@@ -32,7 +32,7 @@ from triage.log.store import DecisionLog
 from triage.rules.ruleset import RuleSet, load_rules
 
 from .tables import ServerTables
-from .writer import GroupLog, Writer
+from .writer import Writer
 
 T = TypeVar("T")
 
@@ -52,12 +52,12 @@ class Backend:
         self._writer = Writer(self.log)
         self._readers = ThreadPoolExecutor(READERS, thread_name_prefix="triage-read")
 
-    def log(self) -> GroupLog:
-        """This thread's connection to the log (a ``GroupLog``: on the writer thread it takes
-        part in group commits; elsewhere it is a plain ``DecisionLog``)."""
-        log: GroupLog | None = getattr(self._local, "log", None)
+    def log(self) -> DecisionLog:
+        """This thread's connection to the log (on the writer thread it takes part in group
+        commits: ``DecisionLog.begin_group``)."""
+        log: DecisionLog | None = getattr(self._local, "log", None)
         if log is None:
-            log = GroupLog(self.db_path)
+            log = DecisionLog(self.db_path)
             self._local.log = log
             self._local.tables = ServerTables(log)
         return log

@@ -6,7 +6,7 @@ response to each ``Idempotency-Key``, so a retried submission is answered, not l
 
 This is the only module that touches these tables, and it never touches the log's own
 (``decisions``, ``events``, ``overrides``, ``letters``, ``chain``): it adds tables through the
-connection of a ``DecisionLog`` (``log.db.conn``) and leaves the log's append-only rules and
+connection of a ``DecisionLog`` (``log.conn``) and leaves the log's append-only rules and
 hash chain alone. These rows are operational, not the record: keys can be revoked, users
 removed and idempotency keys expire (after ``IDEMPOTENCY_DAYS``), so they are not chained.
 """
@@ -127,7 +127,7 @@ class ServerTables:
 
     def __init__(self, log: DecisionLog) -> None:
         self.log = log
-        self.conn: sqlite3.Connection = log.db.conn
+        self.conn: sqlite3.Connection = log.conn
         names = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if not _TABLE_NAMES <= names:
             with self._transaction("create the server's tables"):

@@ -12,7 +12,7 @@ only then hands back their answers, all in one wake-up of the event loop:
   record has returned. When the commit fails, every job of the group gets the error instead
   of its answer (nothing of the group is in the log).
 - **Each record on its own.** Inside a group the log's own write transactions become
-  savepoints (``GroupLog``): a submission that fails while it is being logged rolls back to
+  savepoints (``DecisionLog.begin_group``): a submission that fails while it is being logged rolls back to
   its savepoint, gets its own error, and the others of the group go on. Input that fails
   validation never reaches the log at all.
 - **Everything else alone.** Jobs that are not marked grouped (the managers' pages, keys,
@@ -26,8 +26,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,64 +34,6 @@ from triage.contract.errors import StoreError
 from triage.log.store import DecisionLog
 
 GROUP_LIMIT = 32  # at most this many submissions in one transaction (bounds the wait of the first)
-
-
-class GroupLog(DecisionLog):
-    """A DecisionLog whose writes become savepoints while a group transaction is open.
-
-    ``DecisionLog`` wraps each record in ``_transaction`` (``BEGIN IMMEDIATE`` ... ``COMMIT``);
-    SQLite refuses a ``BEGIN`` inside a transaction, so while ``group()`` is open the same
-    block is a ``SAVEPOINT`` that is released (kept) or rolled back on its own. Outside a group
-    it is the log's own transaction, unchanged."""
-
-    _grouped = False
-
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        if not self._grouped:
-            with super()._transaction():
-                yield
-            return
-        conn = self.db.conn
-        if not conn.in_transaction:  # SQLite ended the group's transaction: a savepoint now would commit alone
-            raise StoreError(f"the write to the decision log {self.path.name} was abandoned (its group's transaction "
-                             "was rolled back); nothing was logged, send it again")
-        conn.execute("SAVEPOINT triage_record")
-        try:
-            yield
-        except BaseException:
-            if conn.in_transaction:  # SQLite may have rolled the whole transaction back (disk full, I/O error)
-                conn.execute("ROLLBACK TO triage_record")
-                conn.execute("RELEASE triage_record")
-            raise
-        conn.execute("RELEASE triage_record")
-
-    def begin_group(self) -> None:
-        """Open one transaction for the records that follow (taking the write lock now)."""
-        try:
-            self.db.conn.execute("BEGIN IMMEDIATE")
-        except Exception as exc:
-            raise StoreError(f"could not start writing to the decision log {self.path.name}: {exc}") from exc
-        self._grouped = True
-
-    def group_open(self) -> bool:
-        """Whether the group's transaction is still open (SQLite ends it itself on some errors)."""
-        return self._grouped and self.db.conn.in_transaction
-
-    def commit_group(self) -> None:
-        """Commit the group's records; on failure roll them all back and raise StoreError."""
-        self._grouped = False
-        conn = self.db.conn
-        try:
-            if conn.in_transaction:
-                conn.execute("COMMIT")
-        except Exception as exc:
-            if conn.in_transaction:
-                try:
-                    conn.execute("ROLLBACK")
-                except Exception:  # noqa: BLE001 (the commit's error is the one to report)
-                    pass
-            raise StoreError(f"could not commit to the decision log {self.path.name}: {exc}") from exc
 
 
 @dataclass
@@ -127,9 +68,9 @@ def _settle(jobs: list[Job]) -> None:
 class Writer:
     """One thread that runs write jobs in order; waiting grouped jobs share a commit.
 
-    ``log`` gives the writer thread's ``GroupLog`` (opened on the thread that uses it)."""
+    ``log`` gives the writer thread's ``DecisionLog`` (opened on the thread that uses it)."""
 
-    def __init__(self, log: Callable[[], GroupLog], limit: int = GROUP_LIMIT) -> None:
+    def __init__(self, log: Callable[[], DecisionLog], limit: int = GROUP_LIMIT) -> None:
         self._log = log
         self._limit = limit
         self._queue: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
