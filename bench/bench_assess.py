@@ -22,7 +22,9 @@ skew the figures and two revisions can be compared.
     line must be ok.
 (c) A Markdown table of the figures and the machine, and whether each target is met.
 
-Targets (2-core machine): cold assess median <= 300 ms; batch >= 3,000 cases/s, logged (issue 17).
+Targets (2-core machine): cold assess median <= 150 ms and <= 12x `python -c pass`; batch >= 3,000
+cases/s, logged (issue 17). ``--baseline REV`` times a baseline revision in the same sitting:
+its cold runs in the same loop, its batch runs in turn with the work tree's.
 A missed target is reported, not asserted: the exit status is 0. It is 1 only when a measured
 command failed (an error exit, a crash, a result or row count that is wrong), because then
 there is no figure to report. Scratch files go to bench/out/ (gitignored).
@@ -49,7 +51,8 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 
-COLD_TARGET_MS = 300.0
+COLD_TARGET_MS = 150.0
+COLD_RATIO_TARGET = 12.0  # x `python -c pass`
 BATCH_TARGET_PER_S = 3000.0
 
 
@@ -204,9 +207,11 @@ def machine_facts(python: str, env: dict[str, str], commit: str | None) -> dict[
 # ----------------------------------------------------------------------------- (a) cold start
 
 def bench_cold(triage: str, python: str, example: Path, runs: int, warmup: int, out: Path,
-               env: dict[str, str]) -> dict[str, Any]:
-    db = out / "cold.db"
+               env: dict[str, str], baseline: dict[str, str] | None = None) -> dict[str, Any]:
+    """``baseline``: the environment of a baseline revision, timed in the same loop ("assess_baseline")."""
+    db, db_base = out / "cold.db", out / "cold-baseline.db"
     remove_db(db)
+    remove_db(db_base)
     # Each run assesses a new representation (the example under its own reference), as when
     # a new case arrives: the same input twice is an idempotent re-import, not a new decision.
     case = json.loads(example.read_text(encoding="utf-8"))
@@ -222,15 +227,19 @@ def bench_cold(triage: str, python: str, example: Path, runs: int, warmup: int, 
         "version": [triage, "--version"],
         "python": [python, "-c", "pass"],
     }
+    envs = {name: env for name in commands}
+    if baseline is not None:
+        commands["assess_baseline"] = [triage, "--db", str(db_base), "assess", "CASE", "--json"]
+        envs["assess_baseline"] = baseline
     times: dict[str, list[float]] = {name: [] for name in commands}
     cpus: dict[str, list[float]] = {name: [] for name in commands}
     for i in range(warmup + runs):
         for name, cmd in commands.items():  # interleaved: drift hits all three alike
             cmd = [str(files[i]) if part == "CASE" else part for part in cmd]
-            seconds, cpu, proc = timed(cmd, capture_output=True, cwd=out, env=env)
+            seconds, cpu, proc = timed(cmd, capture_output=True, cwd=out, env=envs[name])
             if proc.returncode != 0:
                 raise BenchFailure(describe_failure(" ".join(cmd), proc))
-            if name == "assess" and i == 0:
+            if name.startswith("assess") and i == 0:
                 decision = json.loads(proc.stdout)
                 if decision.get("disposition") != "accepted":
                     raise BenchFailure(f"the example was not accepted: {decision.get('disposition')}")
@@ -246,6 +255,8 @@ def bench_cold(triage: str, python: str, example: Path, runs: int, warmup: int, 
         for name, v in times.items()}
     stats["ratio_median"] = stats["assess"]["median_ms"] / stats["python"]["median_ms"]
     stats["ratio_p90"] = stats["assess"]["p90_ms"] / stats["python"]["p90_ms"]
+    if baseline is not None:
+        stats["baseline_ratio_median"] = stats["assess_baseline"]["median_ms"] / stats["python"]["median_ms"]
     stats["runs"], stats["warmup"], stats["log_rows"] = runs, warmup, rows
     return stats
 
@@ -259,6 +270,27 @@ def generate(python: str, cases: int, seed: int, out: Path, taxonomy: Path) -> P
     if proc.returncode != 0:
         raise BenchFailure(describe_failure("bench/generate.py", proc))
     return path
+
+
+def bench_batches(triage: str, cases_file: Path, cases: int, batch_runs: int, out: Path,
+                  env: dict[str, str], baseline: dict[str, str] | None) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The batch, and the baseline's batch in turn with it (baseline first in each round)."""
+    if baseline is None:
+        return bench_batch(triage, cases_file, cases, batch_runs, out, env), None
+    runs: dict[str, list[dict[str, Any]]] = {"work": [], "baseline": []}
+    for _ in range(batch_runs):
+        runs["baseline"].append(bench_batch(triage, cases_file, cases, 1, out, baseline))
+        runs["work"].append(bench_batch(triage, cases_file, cases, 1, out, env))
+    return _merged(runs["work"]), _merged(runs["baseline"])
+
+
+def _merged(single: list[dict[str, Any]]) -> dict[str, Any]:
+    walls = [r["wall_s"] for r in single]
+    cpus = [r["cpu_s"] for r in single]
+    wall, cpu = statistics.median(walls), statistics.median(cpus)
+    cases = single[0]["cases"]
+    return {**single[-1], "runs": len(single), "wall_s": wall, "wall_all_s": walls, "per_s": cases / wall,
+            "per_s_best": cases / min(walls), "cpu_s": cpu, "per_cpu_s": cases / cpu, "ms_per_case": wall * 1000 / cases}
 
 
 def bench_batch(triage: str, cases_file: Path, cases: int, batch_runs: int, out: Path,
@@ -325,8 +357,17 @@ def report(m: dict[str, Any], cold: dict[str, Any] | None, batch: dict[str, Any]
             f"| cold `python -c pass` (interpreter floor) | {p['median_ms']:.0f} ms | {p['p90_ms']:.0f} ms | "
             f"{p['cpu_median_ms']:.0f} ms | - | - |",
             f"| ratio assess / python | {cold['ratio_median']:.1f}x | {cold['ratio_p90']:.1f}x | "
-            f"{a['cpu_median_ms'] / p['cpu_median_ms']:.1f}x | - | - |",
+            f"{a['cpu_median_ms'] / p['cpu_median_ms']:.1f}x | <= {COLD_RATIO_TARGET:.0f}x | "
+            f"{verdict(cold['ratio_median'] <= COLD_RATIO_TARGET)} |",
         ]
+        if "assess_baseline" in cold:
+            b = cold["assess_baseline"]
+            lines += [
+                f"| baseline {m.get('baseline', '?')}: cold assess (same loop) | {b['median_ms']:.0f} ms | "
+                f"{b['p90_ms']:.0f} ms | {b['cpu_median_ms']:.0f} ms | - | - |",
+                f"| baseline {m.get('baseline', '?')}: ratio assess / python | {cold['baseline_ratio_median']:.1f}x | - | "
+                f"{b['cpu_median_ms'] / p['cpu_median_ms']:.1f}x | - | - |",
+            ]
     if batch:
         lines += [
             f"| batch `assess --batch` {batch['cases']:,} cases, fresh log (median of {batch['runs']}) | "
@@ -334,6 +375,13 @@ def report(m: dict[str, Any], cold: dict[str, Any] | None, batch: dict[str, Any]
             f"{batch['cpu_s']:.2f} s ({batch['per_cpu_s']:,.0f} cases per CPU-second) | "
             f">= {BATCH_TARGET_PER_S:,.0f} cases/s, logged | {verdict(batch['per_s'] >= BATCH_TARGET_PER_S)} |",
         ]
+        base = batch.get("baseline")
+        if base:
+            lines += [
+                f"| baseline {m.get('baseline', '?')}: batch, runs in turn with the above | {base['per_s']:,.0f} cases/s "
+                f"({base['wall_s']:.2f} s wall, {base['ms_per_case']:.2f} ms/case) | - | {base['cpu_s']:.2f} s "
+                f"({base['per_cpu_s']:,.0f} cases per CPU-second) | - | - |",
+            ]
     lines.append("")
     if batch:
         lines.append(f"Batch wall times: {', '.join(f'{w:.2f} s' for w in batch['wall_all_s'])}; log rows after the "
@@ -368,6 +416,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=2025, help="generator seed (default 2025)")
     p.add_argument("--example", type=Path, help="the case for the cold-start runs "
                                                  "(default: examples/statutory-parent.json)")
+    p.add_argument("--baseline", metavar="REV", help="also time this committed revision in the same sitting "
+                                                     "(cold runs interleaved, batch runs in turn)")
     p.add_argument("--rev", help="measure this committed revision (git archive under bench/out/) "
                                  "instead of the work tree")
     p.add_argument("--triage", default=str(Path(sys.executable).parent / "triage"),
@@ -394,10 +444,16 @@ def main(argv: list[str] | None = None) -> int:
     # under bench/out so runs do not depend on the user's ~/.cache. The warm-ups fill it;
     # TRIAGE_CACHE=off measures the uncached start.
     env.setdefault("TRIAGE_CACHE", str(args.out / "cache"))
+    baseline_env, base_commit = None, None
+    if args.baseline:
+        base_root, base_commit = snapshot(args.baseline, args.out)
+        baseline_env = {**env, "PYTHONPATH": os.pathsep.join([str(base_root / "src"),
+                                                              *filter(None, [os.environ.get("PYTHONPATH")])])}
     example = (args.example or root / "examples" / "statutory-parent.json").resolve()
     taxonomy = Path(env["TRIAGE_RULES"]) / "taxonomy.yaml" if env.get("TRIAGE_RULES") else root / "rules" / "taxonomy.yaml"
 
     facts = machine_facts(python, env, commit)
+    facts["baseline"] = base_commit
     facts["load_before"] = load_average()
     facts["calibration_before_ms"] = calibration_ms(python)
     print(f"machine: {facts['cpu']}, {facts['cores']} cores; Python {facts.get('python')}; "
@@ -408,7 +464,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"(a) cold start: {args.warmup} warm-ups + {args.runs} runs of assess, --version and python -c pass ...",
               flush=True)
         try:
-            cold = bench_cold(args.triage, python, example, args.runs, args.warmup, args.out, env)
+            cold = bench_cold(args.triage, python, example, args.runs, args.warmup, args.out, env, baseline_env)
             print(f"    assess median {cold['assess']['median_ms']:.0f} ms, p90 {cold['assess']['p90_ms']:.0f} ms; "
                   f"python median {cold['python']['median_ms']:.0f} ms", flush=True)
         except BenchFailure as exc:
@@ -418,7 +474,10 @@ def main(argv: list[str] | None = None) -> int:
               flush=True)
         try:
             cases_file = generate(python, args.cases, args.seed, args.out, taxonomy)
-            batch = bench_batch(args.triage, cases_file, args.cases, args.batch_runs, args.out, env)
+            batch, base_batch = bench_batches(args.triage, cases_file, args.cases, args.batch_runs, args.out, env,
+                                              baseline_env)
+            if base_batch is not None:
+                batch["baseline"] = base_batch
             print(f"    {batch['per_s']:,.0f} cases/s ({batch['wall_s']:.2f} s wall)", flush=True)
         except BenchFailure as exc:
             errors.append(f"batch: {exc}")
