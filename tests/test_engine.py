@@ -73,3 +73,72 @@ def test_remembered_answers_equal_the_engines_and_stay_bounded(rules: Any) -> No
                 compared += 1
             assert all(len(answers) <= 5 for answers in remembering._answers)
     assert compared == 300 * len(rules.phases) * 2
+
+
+def _forward_under_list_test(expr: Any, inside: bool = False) -> list[Any]:
+    """Tests under $iany/$iall whose whole test is an $or (or an $and ending in one): the shape
+    durable-rules 2.0.28 compiles by reading a node field it never set (error 102 at random)."""
+    found: list[Any] = []
+    if isinstance(expr, list):
+        for item in expr:
+            found += _forward_under_list_test(item, inside)
+    elif isinstance(expr, dict):
+        for op, arg in expr.items():
+            if op in ("$iany", "$iall"):
+                ((_, test),) = arg.items()
+                last = test
+                while isinstance(last, dict) and set(last) == {"$and"}:
+                    last = last["$and"][-1]
+                if isinstance(last, dict) and "$or" in last:
+                    found.append(expr)
+            found += _forward_under_list_test(arg, inside)
+    return found
+
+
+def test_no_compiled_condition_has_the_shape_the_core_miscompiles(rules: Any) -> None:
+    """Every rule's compiled condition, and every list operator with one and with several values."""
+    from triage.rules.conditions import compile_condition
+
+    shapes = [rule.condition for phase in rules.phases for rule in phase.rules]
+    for op in ("contains", "contains_any", "contains_none", "any_not_in", "all_in"):
+        for values in (["sen"], ["sen", "adoption_agency", "fostering_approval"]):
+            shapes.append(compile_condition({"derived.functions": {op: values}}, lambda name: name))
+    assert [s for s in shapes if _forward_under_list_test(s)] == []
+    # the check finds the old shape
+    assert _forward_under_list_test({"$iany": {"f": {"$or": [{"$i": "a"}, {"$i": "b"}]}}})
+    assert _forward_under_list_test({"$iall": {"f": {"$and": [{"$neq": {"$i": ""}}, {"$or": [{"$i": "a"}]}]}}})
+
+
+def test_list_operators_mean_the_same_in_the_core_for_every_small_list() -> None:
+    """contains_any and all_in with several values, asked of durable-rules itself, over every
+    list of up to three items drawn from listed, unlisted and sentinel items."""
+    import itertools
+
+    from triage.rules.conditions import LIST_SENTINEL, compile_condition
+    from triage.rules.engine import durable_core
+
+    listed = ["sen", "adoption_agency"]
+    rules = {"any": compile_condition({"derived.functions": {"contains_any": listed}}, lambda n: n),
+             "all": compile_condition({"derived.functions": {"all_in": listed}}, lambda n: n),
+             "none": compile_condition({"derived.functions": {"contains_none": listed}}, lambda n: n)}
+    definition = {name: {"all": [{"m": cond}]} for name, cond in rules.items()}
+    definition["always"] = {"all": [{"m": {"$ex": {"x": 1}}}]}
+    handle = durable_core.create_ruleset("triage_test_list_ops", json.dumps(definition))
+    n = 0
+    for size in range(4):
+        for items in itertools.product(["sen", "adoption_agency", "libraries", LIST_SENTINEL], repeat=size):
+            n += 1
+            sid = f"s{n}"
+            _, state = durable_core.assert_fact(handle, json.dumps(
+                {"sid": sid, "x": 1, "derived__functions": [LIST_SENTINEL, *items]}))
+            fired, started = set(), durable_core.start_action_for_state(handle, state)
+            message = started[1] if started else None
+            while message:
+                fired.add(message[2:message.index('"', 2)])
+                message = durable_core.complete_and_start_action(handle, state)
+            durable_core.delete_state(handle, sid)
+            real = [i for i in items if i != LIST_SENTINEL]
+            assert ("any" in fired) == any(i in listed for i in real), items
+            assert ("all" in fired) == (bool(real) and all(i in listed for i in real)), items
+            assert ("none" in fired) == (not any(i in listed for i in real)), items
+    durable_core.delete_ruleset(handle)

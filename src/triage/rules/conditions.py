@@ -21,7 +21,13 @@ with a suggestion.
 durable-rules quirks handled here: facts are flat (dots become ``__``); it cannot compare
 with an absent attribute, so negative tests need the fact to exist (the fact builder fills
 defaults); ``$iall`` is false on an empty list, so every list fact carries a sentinel ``""``
-item that the list operators skip.
+item that the list operators skip; and an ``$or`` must not be the whole test under ``$iany`` or
+``$iall``. For that shape the core's compiler (``createAlpha`` in rete.c, 2.0.28) checks a node
+whose type it never set (the ``$or``'s forward node comes from ``realloc``), so it refuses the
+ruleset now and then with "error code 102", depending on what was in that memory (2 of 20,000
+compilations in a test). Alternatives are therefore written as an ``$or`` of ``$iany`` tests,
+and under ``$iall`` the ``$or`` is followed by a test that always holds of a real item
+(``NEVER_AN_ITEM``); ``tests/test_engine.py`` checks no compiled condition has the shape.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from triage.contract.hints import suggest
 from .facts import FACTS, FactSpec
 
 LIST_SENTINEL = ""
+NEVER_AN_ITEM = "\u0001"  # no list item is this: items are codes, labels and text, which refuse control characters
 SCALAR_OPS = ("in", "not", "not_in", "gt", "gte", "lt", "lte", "exists")
 LIST_OPS = ("contains", "contains_any", "contains_none", "any_not_in", "all_in", "exists")
 _COMPARE = {"gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
@@ -136,18 +143,22 @@ def _field(path: str, test: Any, resolve: Resolver, facts: Mapping[str, FactSpec
         neqs = [{"$neq": {key: v}} for v in values]
         return neqs[0] if len(neqs) == 1 else {"$and": neqs}
     items = [{"$i": v} for v in values]
+    some_listed = _one_or_any([{"$iany": {key: item}} for item in items])
     if op in ("contains", "contains_any"):
-        return {"$iany": {key: items[0] if len(items) == 1 else {"$or": items}}}
+        return some_listed
     if op == "all_in":
         # Some real item is listed, and every item is listed or is the sentinel.
-        listed = items[0] if len(items) == 1 else {"$or": items}
-        return {"$and": [{"$iany": {key: listed}},
-                         {"$iall": {key: {"$or": [{"$i": LIST_SENTINEL}, *items]}}}]}
+        every_listed = {"$and": [{"$or": [{"$i": LIST_SENTINEL}, *items]}, {"$neq": {"$i": NEVER_AN_ITEM}}]}
+        return {"$and": [some_listed, {"$iall": {key: every_listed}}]}
     neq_items = [{"$neq": item} for item in items]
     if op == "contains_none":
         return {"$iall": {key: neq_items[0] if len(neq_items) == 1 else {"$and": neq_items}}}
     # any_not_in: some real item (not the sentinel) is outside the list.
     return {"$iany": {key: {"$and": [{"$neq": {"$i": LIST_SENTINEL}}, *neq_items]}}}
+
+
+def _one_or_any(tests: list[dict[str, Any]]) -> dict[str, Any]:
+    return tests[0] if len(tests) == 1 else {"$or": tests}
 
 
 def compile_condition(when: Any, resolve: Resolver, facts: Mapping[str, FactSpec] = FACTS) -> dict[str, Any]:

@@ -56,18 +56,14 @@ MEMO_SIZE = 20_000
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # what the host sends (json.dumps, ensure_ascii=False)
 
 
-def _create(name: str, text: str, phase: Any, attempts: int = 3) -> int:
-    """Compile one phase in the core. The core now and then refuses a definition it accepts on
-    the next try ("error code 102", seen a few times in thousands of rulesets compiled by the
-    test suite, never twice running): try again before reporting it."""
-    error: Exception | None = None
-    for _ in range(attempts):
-        try:
-            return int(durable_core.create_ruleset(name, text))
-        except Exception as exc:  # durable's own errors are plain Exceptions
-            error = exc
-    raise RuleError(f"durable-rules rejected the compiled rules of phase {phase.name!r}: {error}",
-                    file=phase.file) from error
+def _create(name: str, text: str, phase: Any) -> int:
+    """Compile one phase in the core. (Its random "error code 102" came from one shape of
+    condition, which conditions.py no longer writes; see there.)"""
+    try:
+        return int(durable_core.create_ruleset(name, text))
+    except Exception as exc:  # durable's own errors are plain Exceptions
+        raise RuleError(f"durable-rules rejected the compiled rules of phase {phase.name!r}: {exc}",
+                        file=phase.file) from exc
 
 
 class Engine:
