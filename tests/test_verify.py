@@ -197,7 +197,8 @@ def test_the_python_evaluator_agrees_with_durable_rules(verifier: Any, data: Any
     """For random cases, the rules the verifier's evaluator finds holding are exactly the rules
     durable-rules fires, phase by phase (so gaps and overlaps describe the real engine)."""
     from triage.contract.validation import parse_representation
-    from triage.rules.evaluate import holds, payload
+    from triage.rules.evaluate import compile_test, holds, payload
+    from triage.rules.invariants import PATHS
     from triage.rules.verify import facts_before
 
     case = tuple(data.draw(st.integers(0, len(d.values) - 1)) for d in verifier.dims)
@@ -207,6 +208,9 @@ def test_the_python_evaluator_agrees_with_durable_rules(verifier: Any, data: Any
         fact = payload(facts_before(ev, index))
         expected = [r.id for r in ev.fired[index]]
         assert [r.id for r in phase.rules if holds(r.condition, fact)] == expected, phase.name
+        # and the same conditions compiled to closures (what the verifier runs for a phase's when)
+        facts = facts_before(ev, index)
+        assert [r.id for r in phase.rules if compile_test(r.condition, PATHS)(facts)] == expected, phase.name
 
 
 def test_the_standing_block_finds_a_union_fault(tmp_path: Path) -> None:
@@ -225,3 +229,47 @@ def test_the_standing_block_finds_a_union_fault(tmp_path: Path) -> None:
     assert len(block) == 2 * sizes["about.function"] * sizes["about.other_functions"]
     broken = {inv.id for case in block for inv in verifier.check(case).broken}
     assert "consent.standing_first" in broken
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_compiled_invariants_agree_with_the_interpreter(verifier: Any, data: Any) -> None:
+    """For random explored cases, each invariant's conditions compiled to closures (what the
+    verifier runs) answer as the interpreter does on the payload, given and expect apart."""
+    from triage.contract.validation import parse_representation
+    from triage.rules.evaluate import compile_test, holds, payload
+    from triage.rules.invariants import PATHS
+
+    case = tuple(data.draw(st.integers(0, len(d.values) - 1)) for d in verifier.dims)
+    rep = parse_representation(verifier.representation(case), verifier.rules)
+    ev = verifier.decider.evaluate(rep)
+    facts = verifier.facts(rep, ev, verifier.decider.shape(rep, "X", ev))
+    fact = payload(facts)
+    for inv in verifier.invariants:
+        for condition in (inv.given_c, inv.expect_c):
+            assert compile_test(condition, PATHS)(facts) == holds(condition, fact), (inv.id, condition)
+        assert inv.violated_in(facts) == inv.violated_by(fact), inv.id
+
+
+def test_compiled_tests_agree_with_the_interpreter_on_edge_values() -> None:
+    """Absent facts, nulls, tuples where a list is expected, values of another type, empty
+    lists and the sentinel item: the closures follow the interpreter (durable's semantics)."""
+    from itertools import product
+
+    from triage.rules.evaluate import compile_test, holds, payload
+
+    paths = {"a": "a", "n": "n", "l": "l"}
+    conditions = [
+        {"a": 1}, {"a": None}, {"$neq": {"a": 1}}, {"$lt": {"a": 2}}, {"$gte": {"a": "2024-01-01"}},
+        {"$or": [{"a": 1}, {"a": "x"}]}, {"$and": [{"$neq": {"a": 1}}, {"$neq": {"a": 2}}]},
+        {"$ex": {"a": 1}}, {"$nex": {"a": 1, "n": 1}}, {"a": True, "n": 3},
+        {"$iany": {"l": {"$i": "x"}}}, {"$iany": {"l": {"$or": [{"$i": "x"}, {"$i": "y"}]}}},
+        {"$iall": {"l": {"$or": [{"$i": ""}, {"$i": "x"}]}}}, {"$iall": {"l": {"$neq": {"$i": "x"}}}},
+        {"$iany": {"l": {"$and": [{"$neq": {"$i": ""}}, {"$neq": {"$i": "x"}}]}}},
+        {"$iany": {"l": {"$lt": {"$i": "m"}}}}, {"$iany": {"l": {"a": 1}}}, {"$lt": {"$i": 3}}, {"$i": 3},
+    ]
+    values = [None, 0, 1, 2, True, False, "x", "y", "2024-06-01", [], ["x"], ["y", "x"], ("x",), [1, "x"]]
+    absent = object()
+    for cond, a, n, l in product(conditions, [absent, *values], [absent, None, 3], [absent, *values]):
+        facts = {k: v for k, v in (("a", a), ("n", n), ("l", l)) if v is not absent}
+        assert compile_test(cond, paths)(facts) == holds(cond, payload(facts)), (cond, facts)

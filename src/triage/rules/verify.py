@@ -30,15 +30,15 @@ from typing import Any
 
 from triage.clock.calendar import WorkingCalendar
 from triage.contract.errors import InputError, RuleError
-from triage.contract.models import Decision
+from triage.contract.models import Decision, Representation
 from triage.contract.validation import parse_representation
 
 from . import explore
 from .conditions import compile_condition
 from .decider import Decider, Evaluation
-from .evaluate import holds, payload
+from .evaluate import compile_test
 from .explore import Case, Context, Dimension
-from .invariants import Invariant, load_invariants, resolver
+from .invariants import PATHS, Invariant, load_invariants, resolver
 from .oracle import outcome, read
 from .ruleset import Phase, Rule, RuleSet
 
@@ -107,6 +107,7 @@ class Verifier:
         self.calendar: WorkingCalendar = self.decider.clock.calendar
         resolve = resolver(rules)
         self.phase_when = [compile_condition(p.when, resolve) if p.when else None for p in rules.phases]
+        self._when = [compile_test(w, PATHS) if w is not None else None for w in self.phase_when]
         self._contexts: dict[date, Context] = {}
 
     def context(self, received: date) -> Context:
@@ -129,14 +130,19 @@ class Verifier:
             decision = self.decider.shape(rep, "VERIFY-1", ev)
         except RuleError as exc:
             return Checked(case, raw, None, [], ev, undecided=str(exc))
+        facts = self.facts(rep, ev, decision)
+        broken = [inv for inv in self.invariants if inv.violated_in(facts)]
+        return Checked(case, raw, decision, broken, ev)
+
+    def facts(self, rep: Representation, ev: Evaluation, decision: Decision) -> dict[str, Any]:
+        """What the invariants read, keyed by path: the rules' facts, the independent reading of
+        the case and the decision's outcome."""
         facts = {**ev.facts, **read(rep, self.rules, self.calendar), **outcome(decision)}
         if decision.disposition == "deferred":  # would anything else be asked without the answer?
             answers = {q: a for q, a in rep.officer_decisions.items() if q != "prejudice_to_proceedings"}
             again = self.decider.decide(rep.model_copy(update={"officer_decisions": answers}), "VERIFY-1")
             facts["outcome.questions_without_prejudice_answer"] = [q.id for q in again.officer_questions]
-        fact = payload(facts)
-        broken = [inv for inv in self.invariants if inv.violated_by(fact)]
-        return Checked(case, raw, decision, broken, ev)
+        return facts
 
     def gaps(self, checked: Checked) -> list[Phase]:
         """Phases that apply to the case and draw an exclusive conclusion somewhere, yet none of
@@ -150,11 +156,9 @@ class Verifier:
                 continue  # a phase of flags and letters concludes nothing exclusive
             if any(r.exclusive for r in ev.fired[index]):
                 continue
-            when = self.phase_when[index]
-            if when is not None:
-                facts = payload(facts_before(ev, index))
-                if not holds(when, facts):
-                    continue
+            when = self._when[index]
+            if when is not None and not when(facts_before(ev, index)):
+                continue
             out.append(phase)
         return out
 
