@@ -273,3 +273,148 @@ def test_compiled_tests_agree_with_the_interpreter_on_edge_values() -> None:
     for cond, a, n, l in product(conditions, [absent, *values], [absent, None, 3], [absent, *values]):
         facts = {k: v for k, v in (("a", a), ("n", n), ("l", l)) if v is not absent}
         assert compile_test(cond, paths)(facts) == holds(cond, payload(facts)), (cond, facts)
+
+
+def _comparable(report: Any) -> dict[str, Any]:
+    from triage.rules.verify import report_json
+
+    data = report_json(report)
+    data.pop("seconds")
+    return data
+
+
+def test_worker_processes_give_the_report_of_one_process(tmp_path: Path) -> None:
+    """The same cases checked in two and in three worker processes give the report of one
+    process: the same findings in the same order, counts, first examples, shrunk cases."""
+    rules = _copy(tmp_path)
+    _edit(rules / "30-who.yaml", "derived.functions: {contains_any: $care_leaver_functions}}",
+          "derived.function: {exists: true}}")
+    _edit(rules / "10-representation.yaml", "    yields_to: [type.safeguarding_referral]\n", "")
+    verifier = _verifier_for(rules)
+    one = verifier.run(3500, seed=6, jobs=1)
+    assert one.jobs == 1 and len(one.findings) >= 2
+    seen: list[int] = []
+    two = verifier.run(3500, seed=6, jobs=2, progress=seen.append)
+    assert two.jobs == 2, "the workers were not used"
+    assert len(seen) == 4 and seen == sorted(seen) and seen[-1] == 3500  # a count after each chunk of cases
+    assert _comparable(two) == _comparable(one)
+    assert list(two.findings) == list(one.findings)
+    assert [f.first for f in two.findings.values()] == [f.first for f in one.findings.values()]
+    assert _comparable(verifier.run(3500, seed=6, jobs=3)) == _comparable(one)
+
+
+def test_cli_verify_prints_the_same_with_any_number_of_jobs(run: Any, tmp_path: Path) -> None:
+    """`--jobs 1` and `--jobs 2` print the same findings and summary (but for the time taken)."""
+    import re
+
+    rules = _copy(tmp_path)
+    _edit(rules / "30-who.yaml", "derived.functions: {contains_any: $care_leaver_functions}}",
+          "derived.function: {exists: true}}")
+    outs = []
+    for jobs in ("1", "2"):
+        r = run("--rules", str(rules), "rules", "verify", "--cases", "2500", "--seed", "6", "--jobs", jobs)
+        assert r.code == 1 and "VIOLATION standing.care_leaver_limited" in r.out
+        outs.append(re.sub(r"in [0-9.]+ s \([0-9,]+/s\)", "in T", r.out))
+    assert outs[0] == outs[1]
+    j = [json.loads(run("--rules", str(rules), "rules", "verify", "--cases", "2500", "--seed", "6", "--json",
+                        "--jobs", jobs).out) for jobs in ("1", "2")]
+    for data in j:
+        data.pop("seconds")
+    assert j[0] == j[1] and j[0]["findings"]
+
+
+def _guarded(seconds: int) -> Any:
+    """Fail (not hang) if the block takes longer than ``seconds``."""
+    import contextlib
+    import signal
+
+    @contextlib.contextmanager
+    def guard() -> Any:
+        def expired(*_: Any) -> None:
+            raise AssertionError(f"still running after {seconds} s: the parent hangs")
+
+        old = signal.signal(signal.SIGALRM, expired)
+        signal.alarm(seconds)
+        try:
+            yield
+        finally:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, old)
+
+    return guard()
+
+
+def test_a_worker_that_dies_is_reported_not_waited_for(verifier: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker killed in the middle of its cases (as by a crash of the C engine) ends the run
+    with WorkerFailed, and a worker's exception comes back with its message; no worker is left."""
+    import multiprocessing
+    import os
+    import signal
+
+    from triage.contract.errors import RuleError
+    from triage.rules.workers import WorkerFailed
+
+    check = verifier.check
+    victim = verifier.cases(2500, 0)[0][1500]
+
+    def dies(case: Any) -> Any:
+        if case == victim:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return check(case)
+
+    monkeypatch.setattr(verifier, "check", dies)
+    with _guarded(120), pytest.raises(WorkerFailed) as exc:
+        verifier.run(2500, seed=0, jobs=2)
+    assert "a worker process stopped (exit code -9) while checking chunk 2" in str(exc.value)
+
+    def fails(case: Any) -> Any:
+        if case == victim:
+            raise RuleError("evaluating phase 'who' failed: planted")
+        return check(case)
+
+    monkeypatch.setattr(verifier, "check", fails)
+    with _guarded(120), pytest.raises(WorkerFailed) as exc:
+        verifier.run(2500, seed=0, jobs=2)
+    assert exc.value.lines()[-1] == "evaluating phase 'who' failed: planted"
+    assert multiprocessing.active_children() == []
+
+
+def test_ctrl_c_stops_the_verifier_and_its_workers(tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT to the command) ends `rules verify --jobs 2` promptly, as any command ends on
+    Ctrl-C ("Aborted.", exit 1), with no worker process left behind."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    marker = "987653"  # an unusual --cases, to find the command's processes by their command line
+    proc = subprocess.Popen([sys.executable, "-m", "triage", "rules", "verify", "--cases", marker, "--jobs", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+
+    def mine() -> list[int]:
+        pids = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    cmd = open(f"/proc/{entry}/cmdline", "rb").read().split(b"\0")
+                except OSError:
+                    continue
+                if marker.encode() in cmd and b"verify" in cmd:
+                    pids.append(int(entry))
+        return pids
+
+    deadline = time.monotonic() + 120
+    while len(mine()) < 3 and time.monotonic() < deadline:  # the command and its two workers
+        time.sleep(0.2)
+    assert len(mine()) >= 3, proc.communicate(timeout=60)
+    time.sleep(1)
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise AssertionError("rules verify did not stop on Ctrl-C") from None
+    assert (proc.returncode, err.decode().strip()) == (1, "Aborted.")
+    time.sleep(0.5)
+    assert mine() == []

@@ -21,9 +21,10 @@ representative refused consent), then seeded random cases up to the number asked
 from __future__ import annotations
 
 import fnmatch
+import itertools
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -33,7 +34,7 @@ from triage.contract.errors import InputError, RuleError
 from triage.contract.models import Decision, Representation
 from triage.contract.validation import parse_representation
 
-from . import explore
+from . import explore, workers
 from .conditions import compile_condition
 from .decider import Decider, Evaluation
 from .evaluate import compile_test
@@ -43,6 +44,7 @@ from .oracle import outcome, read
 from .ruleset import Phase, Rule, RuleSet
 
 EXAMPLES = 3  # references kept per finding
+CHUNK = 1000  # cases handed to a worker process at a time
 
 
 @dataclass
@@ -71,6 +73,9 @@ class Finding:
     detail: str = ""
 
 
+Findings = dict[tuple[str, tuple[str, ...]], Finding]  # by (kind, key), in order of first occurrence
+
+
 @dataclass
 class Report:
     cases: int
@@ -79,6 +84,7 @@ class Report:
     pairwise: int
     seconds: float
     findings: dict[tuple[str, tuple[str, ...]], Finding]
+    jobs: int = 1  # processes that checked the cases (not part of the report: it is the same for any)
 
     def of(self, kind: str) -> list[Finding]:
         return [f for f in self.findings.values() if f.kind == kind]
@@ -196,20 +202,49 @@ class Verifier:
         systematic = [*explore.pairwise(self.dims, rng), *explore.standing_block(self.dims)][:n]
         return systematic, explore.random_cases(self.dims, rng, n - len(systematic))
 
-    def run(self, n: int = 100_000, seed: int = 0, progress: Callable[[int], None] | None = None) -> Report:
+    def run(self, n: int = 100_000, seed: int = 0, progress: Callable[[int], None] | None = None,
+            jobs: int = 1) -> Report:
+        """Explore ``n`` cases (``seed`` draws the random ones) and report the findings, each
+        shrunk. With ``jobs`` > 1 the cases are checked in that many worker processes; the
+        report is the same as one process gives (see ``workers``)."""
         start = time.perf_counter()
         systematic, extra = self.cases(n, seed)
-        findings: dict[tuple[str, tuple[str, ...]], Finding] = {}
+        cases = itertools.chain(systematic, extra)
+        jobs = workers.usable_jobs(jobs) if n > CHUNK else 1
+        findings: Findings = {}
         count = 0
-        for case in [*systematic, *extra]:
-            count += 1
-            self._record(self.check(case), findings)
-            if progress and count % 1000 == 0:
-                progress(count)
+        if jobs > 1:
+            def done(number: int, chunk: list[Case]) -> None:
+                nonlocal count
+                count += len(chunk)
+                if progress:
+                    progress(count)
+
+            # Chunks are merged in the order of their cases: the first example of a finding and
+            # the order of the findings are those of a single pass.
+            for part in workers.run_chunks(self._check_all, _chunks(cases, CHUNK), jobs, done):
+                for key, finding in part.items():
+                    if key in findings:
+                        findings[key].count += finding.count
+                    else:
+                        findings[key] = finding
+        else:
+            for case in cases:
+                count += 1
+                self._record(self.check(case), findings)
+                if progress and count % 1000 == 0:
+                    progress(count)
         for finding in findings.values():
             self._shrink_finding(finding)
         return Report(count, len(self.invariants), len(self.dims), len(systematic), time.perf_counter() - start,
-                      findings)
+                      findings, jobs)
+
+    def _check_all(self, cases: list[Case]) -> Findings:
+        """The findings of ``cases``, unshrunk (a worker's share)."""
+        findings: Findings = {}
+        for case in cases:
+            self._record(self.check(case), findings)
+        return findings
 
     def _record(self, checked: Checked, findings: dict[tuple[str, tuple[str, ...]], Finding]) -> None:
         keys: list[tuple[str, tuple[str, ...], str]] = []
@@ -251,6 +286,12 @@ class Verifier:
         if kind == "overlap":
             return lambda c: any((w.id, loser.id, k) == key for w, loser, k in self.overlaps(self.check(c)))
         return None
+
+
+def _chunks(cases: Iterable[Case], size: int) -> Iterator[list[Case]]:
+    iterator = iter(cases)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
 
 
 def _explained(loser: Rule, winner: Rule) -> bool:
