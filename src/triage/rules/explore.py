@@ -345,17 +345,19 @@ def pairwise(dims: list[Dimension], rng: random.Random) -> list[Case]:
                 row = [0] * len(sizes) if background == "plain" else _sparse(sizes, rng)
                 row[a], row[b] = va, vb
                 cases.append(row)
-    positions = list(itertools.combinations(range(len(dims)), 2))
-    covered: set[tuple[int, int, int, int]] = set()
-    for row in cases:
-        covered.update([(i, row[i], j, row[j]) for i, j in positions])
-    for i, j in positions:
+    # The pairs of dimensions i, j are taken in order; the value pairs a pair already has are
+    # read off the columns of every case so far (a case added for one value pair of i, j
+    # covers no other pair of i, j, so reading them once per i, j is enough).
+    columns = [list(column) for column in zip(*cases)] if cases else [[] for _ in sizes]
+    for i, j in itertools.combinations(range(len(dims)), 2):
+        covered = set(zip(columns[i], columns[j]))
         for vi in range(sizes[i]):
             for vj in range(sizes[j]):
-                if (i, vi, j, vj) not in covered:
+                if (vi, vj) not in covered:
                     row = _sparse(sizes, rng)
                     row[i], row[j] = vi, vj
-                    covered.update([(k, row[k], m, row[m]) for k, m in positions])
+                    for column, value in zip(columns, row):
+                        column.append(value)
                     cases.append(row)
     return [tuple(r) for r in cases]
 
