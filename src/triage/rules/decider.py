@@ -22,6 +22,9 @@ from .facts import EXCLUSIVE_CONCLUSIONS
 from .ruleset import Rule, RuleSet
 
 
+DATES_KEPT = 10_000  # deadlines remembered (see Decider._deadlines); at this many, start again
+
+
 @dataclass
 class Evaluation:
     """What the rules concluded, before it is shaped into a Decision."""
@@ -50,6 +53,7 @@ class Decider:
         self._letters: Any = None
         # Each rule's exclusive conclusions, by phase and position (read for every case).
         self._exclusive: list[list[dict[str, Any]]] = [[r.exclusive for r in phase.rules] for phase in rules.phases]
+        self._dates: dict[tuple[Any, ...], dict[str, Any]] = {}  # see _deadlines
 
     @property
     def letters(self) -> Any:
@@ -127,7 +131,7 @@ class Decider:
                             presumption=self.rules.questions[q]["presumption"])
             for q in self.rules.questions if q in asks
         ]
-        deadlines = self.clock.for_decision(rep.received_date, rep.kind, rtype, procedure, disposition, stage)
+        deadlines = self._deadlines(rep.received_date, rep.kind, rtype, procedure, disposition, stage)
         stamp = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
         return Decision(
             decision_id=None,
@@ -147,6 +151,16 @@ class Decider:
             assessed_at=stamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
         )
 
+
+    def _deadlines(self, *key: Any) -> dict[str, Any]:
+        """``Clock.for_decision``, remembered: the dates depend only on these six values and
+        the calendar, and counting working days costs more than the rest of shaping a decision."""
+        known = self._dates.get(key)
+        if known is None:
+            if len(self._dates) >= DATES_KEPT:
+                self._dates.clear()
+            known = self._dates[key] = self.clock.for_decision(*key)
+        return dict(known)
 
     def _letter_summary(self, template_id: str) -> dict[str, str]:
         info = self.letters.templates[template_id]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 import random
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -44,6 +44,9 @@ class Context:
     received: date
     calendar: WorkingCalendar
     settings: dict[str, Any]
+    # Dates worked out from the calendar for this day of receipt, by what they answer (counting
+    # working days back costs more than the rest of building a case).
+    dates: dict[Any, date] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -116,12 +119,16 @@ def _escalation(case: dict[str, Any], value: Any, ctx: Context) -> None:
     stage, offset = value
     esc: dict[str, Any] = {"original_reference": "CS-2024-00001", "to_stage": stage}
     if offset is not None:
-        days = int(ctx.settings["statutory"][f"request_stage{stage}"]["days"])
-        back = {"limit-1": days - 1, "limit": days, "limit+1": days + 1, "late": days + 20}.get(offset)
-        if back is not None:
-            response = _working_days_before(ctx.calendar, ctx.received, back)
-        else:  # "limit+weekend": received on the day after the limit's last working day, a non-working day
-            response = _working_days_before(ctx.calendar, _previous_non_working(ctx.calendar, ctx.received), days)
+        response = ctx.dates.get(value)
+        if response is None:
+            days = int(ctx.settings["statutory"][f"request_stage{stage}"]["days"])
+            back = {"limit-1": days - 1, "limit": days, "limit+1": days + 1, "late": days + 20}.get(offset)
+            if back is not None:
+                response = _working_days_before(ctx.calendar, ctx.received, back)
+            else:  # "limit+weekend": received on the day after the limit's last working day, a non-working day
+                response = _working_days_before(ctx.calendar, _previous_non_working(ctx.calendar, ctx.received),
+                                                days)
+            ctx.dates[value] = response
         esc["previous_response_date"] = response.isoformat()
     case["escalation"] = esc
 

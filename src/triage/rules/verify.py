@@ -114,6 +114,8 @@ class Verifier:
         resolve = resolver(rules)
         self.phase_when = [compile_condition(p.when, resolve) if p.when else None for p in rules.phases]
         self._when = [compile_test(w, PATHS) if w is not None else None for w in self.phase_when]
+        self._decides = [any(r.exclusive for r in phase.rules) for phase in rules.phases]
+        self._overlaps: dict[tuple[int, ...], list[tuple[Rule, Rule, str]]] = {}  # by the rules matched (ids)
         self._contexts: dict[date, Context] = {}
 
     def context(self, received: date) -> Context:
@@ -158,7 +160,7 @@ class Verifier:
             return []
         out = []
         for index, phase in enumerate(self.rules.phases):
-            if not any(r.exclusive for r in phase.rules):
+            if not self._decides[index]:
                 continue  # a phase of flags and letters concludes nothing exclusive
             if any(r.exclusive for r in ev.fired[index]):
                 continue
@@ -173,12 +175,13 @@ class Verifier:
         ev = checked.evaluation
         out = []
         for matched in ev.fired if ev else []:
-            winners: dict[str, Rule] = {}
-            for rule in matched:
-                for key, value in rule.exclusive.items():
-                    first = winners.setdefault(key, rule)
-                    if first is not rule and first.exclusive[key] != value and not _explained(rule, first):
-                        out.append((first, rule, key))
+            if len(matched) < 2:
+                continue  # one rule cannot disagree with itself
+            key = tuple(map(id, matched))
+            found = self._overlaps.get(key)
+            if found is None:
+                found = self._overlaps[key] = _disagreements(matched)
+            out += found
         return out
 
     def shrink(self, case: Case, still: Callable[[Case], bool]) -> Case:
@@ -292,6 +295,19 @@ def _chunks(cases: Iterable[Case], size: int) -> Iterator[list[Case]]:
     iterator = iter(cases)
     while chunk := list(itertools.islice(iterator, size)):
         yield chunk
+
+
+def _disagreements(matched: list[Rule]) -> list[tuple[Rule, Rule, str]]:
+    """(winner, loser, conclusion) among rules that hold together in one phase, unexplained.
+    Depends on the rules alone, so the verifier remembers it per set of matched rules."""
+    out = []
+    winners: dict[str, Rule] = {}
+    for rule in matched:
+        for key, value in rule.exclusive.items():
+            first = winners.setdefault(key, rule)
+            if first is not rule and first.exclusive[key] != value and not _explained(rule, first):
+                out.append((first, rule, key))
+    return out
 
 
 def _explained(loser: Rule, winner: Rule) -> bool:
