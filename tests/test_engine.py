@@ -99,6 +99,7 @@ def test_answers_shared_by_a_class_of_values_are_the_cores(rules: Any) -> None:
             distinct[index].add(tuple(repr(want.facts.get(p)) for p in engine._keys[index] + engine._list_keys[index]))
     remembered = {phase.name: (len(answers), len(seen))
                   for phase, answers, seen in zip(rules.phases, classes.engine._answers, distinct)}
-    # measured: who 1,550 classes for 2,450 inputs, advocacy_and_flags 354 for 2,424
-    assert remembered["who"][0] < 0.8 * remembered["who"][1], remembered
-    assert remembered["advocacy_and_flags"][0] < 0.5 * remembered["advocacy_and_flags"][1], remembered
+    # measured: representation 420 classes for 1,214 inputs, scope 413 for 905, who 1,300 for 2,450,
+    # advocacy_and_flags 354 for 2,424
+    for phase in ("representation", "scope", "who", "advocacy_and_flags"):
+        assert remembered[phase][0] < 0.6 * remembered[phase][1], remembered
