@@ -18,7 +18,7 @@ from triage.contract.models import Decision, FiredRule, OfficerQuestion, Represe
 
 from .derive import build_facts
 from .engine import Engine
-from .facts import EXCLUSIVE_CONCLUSIONS
+from .facts import CUMULATIVE_CONCLUSIONS, EXCLUSIVE_CONCLUSIONS
 from .ruleset import Rule, RuleSet
 
 
@@ -54,6 +54,10 @@ class Decider:
         # Each rule's exclusive conclusions, by phase and position (read for every case).
         self._exclusive: list[list[dict[str, Any]]] = [[r.exclusive for r in phase.rules] for phase in rules.phases]
         self._dates: dict[tuple[Any, ...], dict[str, Any]] = {}  # see _deadlines
+        # Each rule's cumulative conclusions, by id() of the rule (read for every case; the
+        # rules live as long as the decider).
+        self._cumulative: dict[int, dict[str, list[Any]]] = {
+            id(rule): {key: rule.cumulative(key) for key in CUMULATIVE_CONCLUSIONS} for rule in rules.rules}
 
     @property
     def letters(self) -> Any:
@@ -115,10 +119,14 @@ class Decider:
         if disposition in ("refused", "deferred") and reason is None:
             raise RuleError(f"the rules {disposition} this case without a reason")
 
+        cumulative = self._cumulative
+
         def collected(key: str) -> list[Any]:
             out: list[Any] = []
             for rule in ev.contributing:
-                out += [v for v in rule.cumulative(key) if v not in out]
+                known = cumulative.get(id(rule))
+                values = known[key] if known is not None else rule.cumulative(key)
+                out += [v for v in values if v not in out]
             return out
 
         asks = collected("ask") if disposition == "officer_decision_required" else []

@@ -48,12 +48,12 @@ class Invariant:
     given_c: dict[str, Any]
     expect_c: dict[str, Any]
     # given_c and expect_c compiled to closures once (the verifier asks every explored case).
-    _given: Callable[[Mapping[str, Any]], bool] = field(init=False, repr=False, compare=False)
-    _expect: Callable[[Mapping[str, Any]], bool] = field(init=False, repr=False, compare=False)
+    given_test: Callable[[Mapping[str, Any]], bool] = field(init=False, repr=False, compare=False)
+    expect_test: Callable[[Mapping[str, Any]], bool] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_given", compile_test(self.given_c, PATHS))
-        object.__setattr__(self, "_expect", compile_test(self.expect_c, PATHS))
+        object.__setattr__(self, "given_test", compile_test(self.given_c, PATHS))
+        object.__setattr__(self, "expect_test", compile_test(self.expect_c, PATHS))
 
     def violated_by(self, fact: Mapping[str, Any]) -> bool:
         """Whether ``fact`` (a payload of every schema fact) breaks this invariant."""
@@ -62,7 +62,7 @@ class Invariant:
     def violated_in(self, facts: Mapping[str, Any]) -> bool:
         """The same as ``violated_by(payload(facts))``, for facts keyed by path, without
         building the payload or interpreting the conditions."""
-        return self._given(facts) and not self._expect(facts)
+        return self.given_test(facts) and not self.expect_test(facts)
 
 
 def resolver(rules: RuleSet, extra: dict[str, Any] | None = None) -> Callable[[str], Any]:

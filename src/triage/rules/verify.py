@@ -115,6 +115,8 @@ class Verifier:
         self.phase_when = [compile_condition(p.when, resolve) if p.when else None for p in rules.phases]
         self._when = [compile_test(w, PATHS) if w is not None else None for w in self.phase_when]
         self._decides = [any(r.exclusive for r in phase.rules) for phase in rules.phases]
+        # Each invariant with its compiled conditions (Invariant.violated_in, minus a call a case).
+        self._checks = [(inv, inv.given_test, inv.expect_test) for inv in self.invariants]
         self._overlaps: dict[tuple[int, ...], list[tuple[Rule, Rule, str]]] = {}  # by the rules matched (ids)
         self._contexts: dict[date, Context] = {}
 
@@ -139,7 +141,7 @@ class Verifier:
         except RuleError as exc:
             return Checked(case, raw, None, [], ev, undecided=str(exc))
         facts = self.facts(rep, ev, decision)
-        broken = [inv for inv in self.invariants if inv.violated_in(facts)]
+        broken = [inv for inv, given, expect in self._checks if given(facts) and not expect(facts)]
         return Checked(case, raw, decision, broken, ev)
 
     def facts(self, rep: Representation, ev: Evaluation, decision: Decision) -> dict[str, Any]:
