@@ -14,7 +14,7 @@ from typing import Any
 
 from triage.clock.deadlines import Clock
 from triage.contract.errors import RuleError
-from triage.contract.models import Decision, FiredRule, OfficerQuestion, Representation
+from triage.contract.models import Decision, Representation
 
 from .derive import build_facts
 from .engine import Engine
@@ -133,31 +133,31 @@ class Decider:
         if disposition == "officer_decision_required" and not asks:
             raise RuleError("the rules require an officer decision but ask no question")
         questions = [
-            OfficerQuestion(id=q, citation=self.rules.questions[q]["citation"],
-                            question=self.rules.questions[q]["question"],
-                            factors=list(self.rules.questions[q]["factors"]),
-                            presumption=self.rules.questions[q]["presumption"])
+            {"id": q, "citation": self.rules.questions[q]["citation"], "question": self.rules.questions[q]["question"],
+             "factors": list(self.rules.questions[q]["factors"]), "presumption": self.rules.questions[q]["presumption"]}
             for q in self.rules.questions if q in asks
         ]
         deadlines = self._deadlines(rep.received_date, rep.kind, rtype, procedure, disposition, stage)
         stamp = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
-        return Decision(
-            decision_id=None,
-            reference=reference,
-            representation_type=rtype,
-            procedure=procedure,
-            disposition=disposition,
-            stage=stage,
-            reason=reason,
-            deadlines=deadlines,
-            advocacy_offer=bool(collected("advocacy_offer")),
-            officer_questions=questions,
-            flags=collected("flags"),
-            letters=[self._letter_summary(t) for t in collected("letters")],
-            rules_fired=[FiredRule(id=r.id, title=r.title, citation=r.citation) for r in ev.contributing],
-            ruleset=self.rules.hash,
-            assessed_at=stamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        )
+        # One validation of the whole decision, its questions and fired rules given as dicts (the
+        # same models come out; building each nested model apart cost a call into pydantic each).
+        return Decision.model_validate({
+            "decision_id": None,
+            "reference": reference,
+            "representation_type": rtype,
+            "procedure": procedure,
+            "disposition": disposition,
+            "stage": stage,
+            "reason": reason,
+            "deadlines": deadlines,
+            "advocacy_offer": bool(collected("advocacy_offer")),
+            "officer_questions": questions,
+            "flags": collected("flags"),
+            "letters": [self._letter_summary(t) for t in collected("letters")],
+            "rules_fired": [{"id": r.id, "title": r.title, "citation": r.citation} for r in ev.contributing],
+            "ruleset": self.rules.hash,
+            "assessed_at": stamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        })
 
 
     def _deadlines(self, *key: Any) -> dict[str, Any]:

@@ -36,6 +36,7 @@ import bisect
 import itertools
 import json
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 import durable_rules_engine as durable_core
@@ -267,7 +268,7 @@ def _list_tests(conditions: list[Any]) -> dict[str, list[dict[str, Any]]]:
     return {key: list(tests.values()) for key, tests in found.items()}
 
 
-def _classifier(path: str, tests: set[tuple[str, Any]] | None, list_tests: list[dict[str, Any]] = ()) -> Any:
+def _classifier(path: str, tests: set[tuple[str, Any]] | None, list_tests: Sequence[dict[str, Any]] = ()) -> Any:
     """A function giving the class of a value of ``path`` under ``tests`` (None: the value is
     its own class); for a list, ``list_tests`` are the distinct $iany/$iall tests of it. Absent
     (None) is always a class of its own."""

@@ -127,10 +127,13 @@ def run_chunks(work: Callable[[T], R], chunks: Iterable[T], jobs: int,
                 if conn not in busy:
                     continue  # both its pipe and its sentinel were ready: already handled
                 process, number = busy[conn]
+                message: tuple[Any, Any, Any] = (None, None, None)
                 try:
-                    got, answer, error = conn.recv() if conn.poll() else (None, None, None)
-                except (EOFError, OSError):
-                    got = None
+                    if conn.poll():
+                        message = conn.recv()
+                except (EOFError, OSError):  # its end of the pipe closed: it died
+                    pass
+                got, answer, error = message
                 if got is None:
                     process.join(0.1)
                     raise WorkerFailed([f"a worker process stopped (exit code {process.exitcode}) while checking "
