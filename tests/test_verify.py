@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 from conftest import RULES, copy_rules
@@ -379,36 +379,61 @@ def test_a_worker_that_dies_is_reported_not_waited_for(verifier: Any, monkeypatc
     assert multiprocessing.active_children() == []
 
 
-def test_ctrl_c_stops_the_verifier_and_its_workers(tmp_path: Path) -> None:
-    """Ctrl-C (SIGINT to the command) ends `rules verify --jobs 2` promptly, as any command ends on
-    Ctrl-C ("Aborted.", exit 1), with no worker process left behind."""
+def _verify_command(tmp_path: Path, marker: str) -> tuple[Any, Callable[[], list[int]]]:
+    """`triage rules verify --jobs 2` started as a command, once it and its two workers run; and a
+    function listing the processes still running it (found by an unusual --cases, ``marker``)."""
     import os
     import signal
     import subprocess
     import sys
     import time
 
-    marker = "987653"  # an unusual --cases, to find the command's processes by their command line
+    # Signals as at a terminal: a test run in the background inherits SIGINT ignored, so restore it.
     proc = subprocess.Popen([sys.executable, "-m", "triage", "rules", "verify", "--cases", marker, "--jobs", "2"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
-    def mine() -> list[int]:
+    def running() -> list[int]:
         pids = []
         for entry in os.listdir("/proc"):
             if entry.isdigit():
                 try:
-                    cmd = open(f"/proc/{entry}/cmdline", "rb").read().split(b"\0")
+                    with open(f"/proc/{entry}/cmdline", "rb") as f:
+                        cmd = f.read().split(b"\0")
+                    with open(f"/proc/{entry}/stat", "rb") as f:
+                        zombie = f.read().rsplit(b")", 1)[1].split()[0] == b"Z"
                 except OSError:
                     continue
-                if marker.encode() in cmd and b"verify" in cmd:
+                if marker.encode() in cmd and b"verify" in cmd and not zombie:
                     pids.append(int(entry))
         return pids
 
     deadline = time.monotonic() + 120
-    while len(mine()) < 3 and time.monotonic() < deadline:  # the command and its two workers
+    while len(running()) < 3 and time.monotonic() < deadline:  # the command and its two workers
         time.sleep(0.2)
-    assert len(mine()) >= 3, proc.communicate(timeout=60)
+    if len(running()) < 3:
+        proc.kill()
+        raise AssertionError(f"the command and two workers did not start: {proc.communicate(timeout=60)}")
     time.sleep(1)
+    return proc, running
+
+
+def _gone(running: Callable[[], list[int]], seconds: float) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while running() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return not running()
+
+
+def test_ctrl_c_stops_the_verifier_and_its_workers(tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT to the command) ends `rules verify --jobs 2` promptly, as any command ends on
+    Ctrl-C ("Aborted.", exit 1), with no worker process left behind."""
+    import signal
+    import subprocess
+
+    proc, running = _verify_command(tmp_path, "987653")
     proc.send_signal(signal.SIGINT)
     try:
         _, err = proc.communicate(timeout=30)
@@ -416,5 +441,15 @@ def test_ctrl_c_stops_the_verifier_and_its_workers(tmp_path: Path) -> None:
         proc.kill()
         raise AssertionError("rules verify did not stop on Ctrl-C") from None
     assert (proc.returncode, err.decode().strip()) == (1, "Aborted.")
-    time.sleep(0.5)
-    assert mine() == []
+    assert _gone(running, 10), running()
+
+
+def test_workers_end_when_the_command_is_killed(tmp_path: Path) -> None:
+    """If the command itself is killed (no chance to stop its workers), the workers see their
+    pipe close and end by themselves: nothing is left running."""
+    import signal
+
+    proc, running = _verify_command(tmp_path, "987641")
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=30)
+    assert _gone(running, 60), running()

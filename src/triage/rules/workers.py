@@ -67,11 +67,20 @@ def usable_jobs(jobs: int) -> int:
     return jobs
 
 
-def _serve(conn: Connection, work: Callable[[Any], Any]) -> None:
-    """A worker: answer numbered chunks until told to stop (None)."""
+def _serve(conn: Connection, work: Callable[[Any], Any], parents: list[Connection]) -> None:
+    """A worker: answer numbered chunks until told to stop (None), or until the parent is gone.
+
+    ``parents`` are the parent's ends of the pipes (this worker's and those of the workers
+    forked before it), which the fork copied: closed here, so that when the parent dies the
+    pipe reports it (end of file) instead of waiting for ever on an end this process holds."""
+    for other in parents:
+        other.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     while True:
-        message = conn.recv()
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):  # the parent is gone: nobody wants the answers
+            break
         if message is None:
             break
         number, chunk = message
@@ -80,9 +89,13 @@ def _serve(conn: Connection, work: Callable[[Any], Any]) -> None:
         except BaseException as exc:  # reported to the parent, which raises it
             lines = exc.lines() if isinstance(exc, TriageError) else [
                 f"{type(exc).__name__}: {exc}", *traceback.format_exc().rstrip().splitlines()[-6:]]
-            conn.send((number, None, lines))
-            continue
-        conn.send((number, answer, None))
+            reply: tuple[int, Any, Any] = (number, None, lines)
+        else:
+            reply = (number, answer, None)
+        try:
+            conn.send(reply)
+        except OSError:  # the parent is gone
+            break
     conn.close()
 
 
@@ -102,7 +115,8 @@ def run_chunks(work: Callable[[T], R], chunks: Iterable[T], jobs: int,
     try:
         for _ in range(jobs):
             mine, theirs = context.Pipe()
-            process = context.Process(target=_serve, args=(theirs, work), daemon=True, name="triage-verify")
+            parents = [*(conn for _, conn in workers), mine]
+            process = context.Process(target=_serve, args=(theirs, work, parents), daemon=True, name="triage-verify")
             process.start()
             theirs.close()
             workers.append((process, mine))
