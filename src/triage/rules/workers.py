@@ -10,7 +10,7 @@ The workers are *forked* from the parent, so they start with the verifier alread
 rules loaded and compiled, the invariants compiled) and never import the caller's main script
 again, as a spawned process would. Forking is only safe while the process has one thread (a
 lock held by another thread at the fork stays held in the child for ever), so ``usable_jobs``
-answers 1 otherwise, and on platforms without ``fork``: the caller then checks in process.
+answers 1 otherwise, and on platforms other than Linux: the caller then checks in process.
 
 Nothing can hang: a worker that dies (a crash in the C engine, a kill) is seen through its
 process sentinel and reported as ``WorkerFailed``; an exception in a worker comes back as
@@ -60,8 +60,8 @@ def available_cpus() -> int:
 
 def usable_jobs(jobs: int) -> int:
     """``jobs``, or 1 where forking workers is not possible or not safe (see the module)."""
-    if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return 1
+    if jobs <= 1 or not sys.platform.startswith("linux"):
+        return 1  # elsewhere fork is missing (Windows) or unsafe (macOS system libraries start threads)
     if threading.active_count() > 1:
         return 1
     return jobs
