@@ -13,10 +13,12 @@ round, for each tree, one process:
     so the work tree's memory of phase answers starts empty as it does in a new process; where
     the tree has that memory, a second pass with it turned off (``memo=0``: every phase asked of
     durable-rules) is timed too;
-(b) runs ``Verifier.run(--verify-cases, seed 0)``, the work of ``triage rules verify``.
+(b) runs ``Verifier.run(--verify-cases, seed 0)``, the work of ``triage rules verify --jobs 1``,
+    and where the tree has worker processes, the same with as many as the CPUs available to
+    the process, which is what ``triage rules verify`` does by default.
 
-Figures are the median over rounds of cases per second, wall time and CPU time of the process
-(CPU time moves less when other work shares the machine). A yardstick (a fixed pure-Python
+Figures are the median over rounds of cases per second, wall time and CPU time (of the process
+and, for worker processes, theirs too: CPU time moves less when other work shares the machine). A yardstick (a fixed pure-Python
 loop, best of 5) is timed at the start of every round. Results go to bench/out/decide.json.
 """
 
@@ -66,11 +68,22 @@ if hasattr(Decider(rules).engine, "memo"):
     plain = Decider(rules)
     plain.engine.memo = 0
     timed("decide_no_memo", plain)
-verifier = Verifier(rules)
-wall, cpu = time.perf_counter(), time.process_time()
-report = verifier.run(int(sys.argv[4]), 0)
-out["verify"] = {"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu, "n": report.cases,
-                 "findings": len(report.findings)}
+import inspect, resource
+def children_cpu():
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+def verify(label, **options):
+    verifier = Verifier(rules)
+    wall, cpu, kids = time.perf_counter(), time.process_time(), children_cpu()
+    report = verifier.run(int(sys.argv[4]), 0, **options)
+    out[label] = {"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu + children_cpu() - kids,
+                  "n": report.cases, "findings": len(report.findings), "jobs": getattr(report, "jobs", 1)}
+
+verify("verify")
+if "jobs" in inspect.signature(Verifier.run).parameters:  # what `triage rules verify` does by default
+    from triage.rules.workers import available_cpus
+    verify("verify_jobs", jobs=available_cpus())
 print(json.dumps(out))
 """
 
@@ -136,16 +149,18 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---:|---:|---:|")
     summary: dict[str, dict[str, Any]] = {}
     for name, results in runs.items():
-        for label in ("decide", "decide_no_memo", "verify"):
+        for label in ("decide", "decide_no_memo", "verify", "verify_jobs"):
             got = [r[label] for r in results if label in r]
             if not got:
                 continue
             wall = statistics.median(g["n"] / g["wall"] for g in got)
             cpu = statistics.median(g["n"] / g["cpu"] for g in got)
             summary.setdefault(name, {})[label] = {"wall_per_s": wall, "cpu_per_s": cpu}
-            what = {"decide": "decide()", "decide_no_memo": "decide(), memo off", "verify": "rules verify"}[label]
+            what = {"decide": "decide()", "decide_no_memo": "decide(), memo off", "verify": "rules verify, 1 process",
+                    "verify_jobs": f"rules verify, --jobs {got[0].get('jobs')}"}[label]
             print(f"| {name} | {what} | {wall:,.0f} | {cpu:,.0f} | {1e6 / cpu:,.0f} |")
-    findings = {name: [r["verify"]["findings"] for r in results] for name, results in runs.items()}
+    findings = {name: [r[label]["findings"] for r in results for label in ("verify", "verify_jobs") if label in r]
+                for name, results in runs.items()}
     print(f"\nverify findings per run: {findings}")
     (OUT / "decide.json").write_text(json.dumps({"yardstick_ms": sticks, "load": load, "runs": runs,
                                                  "summary": summary}, indent=1))

@@ -1,12 +1,13 @@
 """Benchmark the proof and the what-if: `triage rules verify` and `triage rules diff`.
 
-    python bench/bench_rules.py [--cases 200000] [--decisions 100000] [--seed 0]
+    python bench/bench_rules.py [--cases 200000] [--decisions 100000] [--seed 0] [--jobs N]
 
 Run it with the project's virtualenv Python.
 
 (a) ``rules verify`` on the shipped rules: --cases cases (every pair of values first, then
     seeded random ones), every legal invariant checked on every decision, gaps and overlaps
-    found; prints cases per second. Target: at least 200,000 cases with no finding.
+    found, in --jobs processes (default: the CPUs available, as the command); prints cases per
+    second. Target: at least 200,000 cases with no finding.
 (b) ``rules diff`` over a log of --decisions decisions, against a copy of the shipped rules whose
     corporate stage 1 counts from receipt (10/20 working days, seed 000 table 2). The log is
     made once (kept under bench/out/) by assessing --decisions representations from
@@ -32,13 +33,14 @@ REPO = BENCH.parent
 OUT = BENCH / "out"
 
 
-def bench_verify(cases: int, seed: int) -> dict[str, float]:
+def bench_verify(cases: int, seed: int, jobs: int | None = None) -> dict[str, float]:
     from triage.rules.ruleset import load_rules
     from triage.rules.verify import Verifier
+    from triage.rules.workers import available_cpus
 
     verifier = Verifier(load_rules(REPO / "rules"))
-    report = verifier.run(cases, seed)
-    print(report.summary())
+    report = verifier.run(cases, seed, jobs=jobs or available_cpus())
+    print(report.summary() + f" ({report.jobs} processes)")
     return {"cases": report.cases, "seconds": report.seconds, "per_second": report.cases / report.seconds,
             "findings": len(report.findings)}
 
@@ -105,11 +107,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--decisions", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--only", choices=["verify", "diff"])
+    parser.add_argument("--jobs", type=int, help="verify's worker processes (default: the CPUs available, as the command)")
     args = parser.parse_args(argv)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     ok = True
     if args.only in (None, "verify"):
-        v = bench_verify(args.cases, args.seed)
+        v = bench_verify(args.cases, args.seed, args.jobs)
         print(f"rules verify: {v['cases']:,} cases in {v['seconds']:.1f} s = {v['per_second']:,.0f} cases/s; "
               f"{v['findings']} findings (target: 200,000 cases, none)")
         ok &= v["findings"] == 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 from conftest import RULES, copy_rules
@@ -197,7 +197,8 @@ def test_the_python_evaluator_agrees_with_durable_rules(verifier: Any, data: Any
     """For random cases, the rules the verifier's evaluator finds holding are exactly the rules
     durable-rules fires, phase by phase (so gaps and overlaps describe the real engine)."""
     from triage.contract.validation import parse_representation
-    from triage.rules.evaluate import holds, payload
+    from triage.rules.evaluate import compile_test, holds, payload
+    from triage.rules.invariants import PATHS
     from triage.rules.verify import facts_before
 
     case = tuple(data.draw(st.integers(0, len(d.values) - 1)) for d in verifier.dims)
@@ -207,6 +208,9 @@ def test_the_python_evaluator_agrees_with_durable_rules(verifier: Any, data: Any
         fact = payload(facts_before(ev, index))
         expected = [r.id for r in ev.fired[index]]
         assert [r.id for r in phase.rules if holds(r.condition, fact)] == expected, phase.name
+        # and the same conditions compiled to closures (what the verifier runs for a phase's when)
+        facts = facts_before(ev, index)
+        assert [r.id for r in phase.rules if compile_test(r.condition, PATHS)(facts)] == expected, phase.name
 
 
 def test_the_standing_block_finds_a_union_fault(tmp_path: Path) -> None:
@@ -225,3 +229,227 @@ def test_the_standing_block_finds_a_union_fault(tmp_path: Path) -> None:
     assert len(block) == 2 * sizes["about.function"] * sizes["about.other_functions"]
     broken = {inv.id for case in block for inv in verifier.check(case).broken}
     assert "consent.standing_first" in broken
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_compiled_invariants_agree_with_the_interpreter(verifier: Any, data: Any) -> None:
+    """For random explored cases, each invariant's conditions compiled to closures (what the
+    verifier runs) answer as the interpreter does on the payload, given and expect apart."""
+    from triage.contract.validation import parse_representation
+    from triage.rules.evaluate import compile_test, holds, payload
+    from triage.rules.invariants import PATHS
+
+    case = tuple(data.draw(st.integers(0, len(d.values) - 1)) for d in verifier.dims)
+    rep = parse_representation(verifier.representation(case), verifier.rules)
+    ev = verifier.decider.evaluate(rep)
+    facts = verifier.facts(rep, ev, verifier.decider.shape(rep, "X", ev))
+    fact = payload(facts)
+    for inv in verifier.invariants:
+        for condition in (inv.given_c, inv.expect_c):
+            assert compile_test(condition, PATHS)(facts) == holds(condition, fact), (inv.id, condition)
+        assert inv.violated_in(facts) == inv.violated_by(fact), inv.id
+
+
+def test_compiled_tests_agree_with_the_interpreter_on_edge_values() -> None:
+    """Absent facts, nulls, tuples where a list is expected, values of another type, empty
+    lists and the sentinel item: the closures follow the interpreter (durable's semantics)."""
+    from itertools import product
+
+    from triage.rules.evaluate import compile_test, holds, payload
+
+    paths = {"a": "a", "n": "n", "l": "l"}
+    conditions = [
+        {"a": 1}, {"a": None}, {"$neq": {"a": 1}}, {"$lt": {"a": 2}}, {"$gte": {"a": "2024-01-01"}},
+        {"$or": [{"a": 1}, {"a": "x"}]}, {"$and": [{"$neq": {"a": 1}}, {"$neq": {"a": 2}}]},
+        {"$ex": {"a": 1}}, {"$nex": {"a": 1, "n": 1}}, {"a": True, "n": 3},
+        {"$iany": {"l": {"$i": "x"}}}, {"$iany": {"l": {"$or": [{"$i": "x"}, {"$i": "y"}]}}},
+        {"$iall": {"l": {"$or": [{"$i": ""}, {"$i": "x"}]}}}, {"$iall": {"l": {"$neq": {"$i": "x"}}}},
+        {"$iany": {"l": {"$and": [{"$neq": {"$i": ""}}, {"$neq": {"$i": "x"}}]}}},
+        {"$iany": {"l": {"$lt": {"$i": "m"}}}}, {"$iany": {"l": {"a": 1}}}, {"$lt": {"$i": 3}}, {"$i": 3},
+    ]
+    values = [None, 0, 1, 2, True, False, "x", "y", "2024-06-01", [], ["x"], ["y", "x"], ("x",), [1, "x"]]
+    absent = object()
+    for cond, a, n, l in product(conditions, [absent, *values], [absent, None, 3], [absent, *values]):
+        facts = {k: v for k, v in (("a", a), ("n", n), ("l", l)) if v is not absent}
+        assert compile_test(cond, paths)(facts) == holds(cond, payload(facts)), (cond, facts)
+
+
+def _comparable(report: Any) -> dict[str, Any]:
+    from triage.rules.verify import report_json
+
+    data = report_json(report)
+    data.pop("seconds")
+    return data
+
+
+def test_worker_processes_give_the_report_of_one_process(tmp_path: Path) -> None:
+    """The same cases checked in two and in three worker processes give the report of one
+    process: the same findings in the same order, counts, first examples, shrunk cases."""
+    rules = _copy(tmp_path)
+    _edit(rules / "30-who.yaml", "derived.functions: {contains_any: $care_leaver_functions}}",
+          "derived.function: {exists: true}}")
+    _edit(rules / "10-representation.yaml", "    yields_to: [type.safeguarding_referral]\n", "")
+    verifier = _verifier_for(rules)
+    one = verifier.run(3500, seed=6, jobs=1)
+    assert one.jobs == 1 and len(one.findings) >= 2
+    seen: list[int] = []
+    two = verifier.run(3500, seed=6, jobs=2, progress=seen.append)
+    assert two.jobs == 2, "the workers were not used"
+    assert len(seen) == 4 and seen == sorted(seen) and seen[-1] == 3500  # a count after each chunk of cases
+    assert _comparable(two) == _comparable(one)
+    assert list(two.findings) == list(one.findings)
+    assert [f.first for f in two.findings.values()] == [f.first for f in one.findings.values()]
+    assert _comparable(verifier.run(3500, seed=6, jobs=3)) == _comparable(one)
+
+
+def test_cli_verify_prints_the_same_with_any_number_of_jobs(run: Any, tmp_path: Path) -> None:
+    """`--jobs 1` and `--jobs 2` print the same findings and summary (but for the time taken)."""
+    import re
+
+    rules = _copy(tmp_path)
+    _edit(rules / "30-who.yaml", "derived.functions: {contains_any: $care_leaver_functions}}",
+          "derived.function: {exists: true}}")
+    outs = []
+    for jobs in ("1", "2"):
+        r = run("--rules", str(rules), "rules", "verify", "--cases", "2500", "--seed", "6", "--jobs", jobs)
+        assert r.code == 1 and "VIOLATION standing.care_leaver_limited" in r.out
+        outs.append(re.sub(r"in [0-9.]+ s \([0-9,]+/s\)", "in T", r.out))
+    assert outs[0] == outs[1]
+    j = [json.loads(run("--rules", str(rules), "rules", "verify", "--cases", "2500", "--seed", "6", "--json",
+                        "--jobs", jobs).out) for jobs in ("1", "2")]
+    for data in j:
+        data.pop("seconds")
+    assert j[0] == j[1] and j[0]["findings"]
+
+
+def _guarded(seconds: int) -> Any:
+    """Fail (not hang) if the block takes longer than ``seconds``."""
+    import contextlib
+    import signal
+
+    @contextlib.contextmanager
+    def guard() -> Any:
+        def expired(*_: Any) -> None:
+            raise AssertionError(f"still running after {seconds} s: the parent hangs")
+
+        old = signal.signal(signal.SIGALRM, expired)
+        signal.alarm(seconds)
+        try:
+            yield
+        finally:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, old)
+
+    return guard()
+
+
+def test_a_worker_that_dies_is_reported_not_waited_for(verifier: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker killed in the middle of its cases (as by a crash of the C engine) ends the run
+    with WorkerFailed, and a worker's exception comes back with its message; no worker is left."""
+    import multiprocessing
+    import os
+    import signal
+
+    from triage.contract.errors import RuleError
+    from triage.rules.workers import WorkerFailed
+
+    check = verifier.check
+    victim = verifier.cases(2500, 0)[0][1500]
+
+    def dies(case: Any) -> Any:
+        if case == victim:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return check(case)
+
+    monkeypatch.setattr(verifier, "check", dies)
+    with _guarded(120), pytest.raises(WorkerFailed) as exc:
+        verifier.run(2500, seed=0, jobs=2)
+    assert "a worker process stopped (exit code -9) while checking chunk 2" in str(exc.value)
+
+    def fails(case: Any) -> Any:
+        if case == victim:
+            raise RuleError("evaluating phase 'who' failed: planted")
+        return check(case)
+
+    monkeypatch.setattr(verifier, "check", fails)
+    with _guarded(120), pytest.raises(WorkerFailed) as exc:
+        verifier.run(2500, seed=0, jobs=2)
+    assert exc.value.lines()[-1] == "evaluating phase 'who' failed: planted"
+    assert multiprocessing.active_children() == []
+
+
+def _verify_command(tmp_path: Path, marker: str) -> tuple[Any, Callable[[], list[int]]]:
+    """`triage rules verify --jobs 2` started as a command, once it and its two workers run; and a
+    function listing the processes still running it (found by an unusual --cases, ``marker``)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    # Signals as at a terminal: a test run in the background inherits SIGINT ignored, so restore it.
+    proc = subprocess.Popen([sys.executable, "-m", "triage", "rules", "verify", "--cases", marker, "--jobs", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+    def running() -> list[int]:
+        pids = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/cmdline", "rb") as f:
+                        cmd = f.read().split(b"\0")
+                    with open(f"/proc/{entry}/stat", "rb") as f:
+                        zombie = f.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+                except OSError:
+                    continue
+                if marker.encode() in cmd and b"verify" in cmd and not zombie:
+                    pids.append(int(entry))
+        return pids
+
+    deadline = time.monotonic() + 120
+    while len(running()) < 3 and time.monotonic() < deadline:  # the command and its two workers
+        time.sleep(0.2)
+    if len(running()) < 3:
+        proc.kill()
+        raise AssertionError(f"the command and two workers did not start: {proc.communicate(timeout=60)}")
+    time.sleep(1)
+    return proc, running
+
+
+def _gone(running: Callable[[], list[int]], seconds: float) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while running() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return not running()
+
+
+def test_ctrl_c_stops_the_verifier_and_its_workers(tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT to the command) ends `rules verify --jobs 2` promptly, as any command ends on
+    Ctrl-C ("Aborted.", exit 1), with no worker process left behind."""
+    import signal
+    import subprocess
+
+    proc, running = _verify_command(tmp_path, "987653")
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise AssertionError("rules verify did not stop on Ctrl-C") from None
+    assert (proc.returncode, err.decode().strip()) == (1, "Aborted.")
+    assert _gone(running, 10), running()
+
+
+def test_workers_end_when_the_command_is_killed(tmp_path: Path) -> None:
+    """If the command itself is killed (no chance to stop its workers), the workers see their
+    pipe close and end by themselves: nothing is left running."""
+    import signal
+
+    proc, running = _verify_command(tmp_path, "987641")
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=30)
+    assert _gone(running, 60), running()

@@ -165,19 +165,23 @@ def register(cli: click.Group) -> None:
               help="How many cases to explore: every pair of values first (about 5,300 cases), then seeded random cases.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random cases (same seed, same cases).")
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@click.option("--jobs", type=click.IntRange(min=1, max=256), default=None,
+              help="Processes that check cases at once (the findings are the same for any number). "
+                   "Default: the CPUs available to this process.")
 @click.pass_obj
-def rules_verify(obj: Context, n: int, seed: int, as_json: bool) -> None:
+def rules_verify(obj: Context, n: int, seed: int, as_json: bool, jobs: int | None) -> None:
     """Search the input space for decisions that break a legal invariant (rules/invariants.yaml),
     and for gaps and unexplained overlaps between rules. Exit 1 if any is found."""
     import json
     import sys
 
     from triage.rules.verify import Verifier, finding_lines, report_json
+    from triage.rules.workers import available_cpus
 
     verifier = Verifier(obj.rules())
     show = sys.stderr.isatty() and not as_json
     report = verifier.run(n, seed, progress=(lambda k: click.echo(f"\r{k} cases...", nl=False, err=True)) if show
-                          else None)
+                          else None, jobs=jobs or available_cpus())
     if show:
         click.echo("\r", nl=False, err=True)
     if as_json:

@@ -14,12 +14,15 @@ from typing import Any
 
 from triage.clock.deadlines import Clock
 from triage.contract.errors import RuleError
-from triage.contract.models import Decision, FiredRule, OfficerQuestion, Representation
+from triage.contract.models import Decision, Representation
 
 from .derive import build_facts
 from .engine import Engine
-from .facts import EXCLUSIVE_CONCLUSIONS
+from .facts import CUMULATIVE_CONCLUSIONS, EXCLUSIVE_CONCLUSIONS
 from .ruleset import Rule, RuleSet
+
+
+DATES_KEPT = 10_000  # deadlines remembered (see Decider._deadlines); at this many, start again
 
 
 @dataclass
@@ -50,6 +53,11 @@ class Decider:
         self._letters: Any = None
         # Each rule's exclusive conclusions, by phase and position (read for every case).
         self._exclusive: list[list[dict[str, Any]]] = [[r.exclusive for r in phase.rules] for phase in rules.phases]
+        self._dates: dict[tuple[Any, ...], dict[str, Any]] = {}  # see _deadlines
+        # Each rule's cumulative conclusions, by id() of the rule (read for every case; the
+        # rules live as long as the decider).
+        self._cumulative: dict[int, dict[str, list[Any]]] = {
+            id(rule): {key: rule.cumulative(key) for key in CUMULATIVE_CONCLUSIONS} for rule in rules.rules}
 
     @property
     def letters(self) -> Any:
@@ -111,42 +119,56 @@ class Decider:
         if disposition in ("refused", "deferred") and reason is None:
             raise RuleError(f"the rules {disposition} this case without a reason")
 
+        cumulative = self._cumulative
+
         def collected(key: str) -> list[Any]:
             out: list[Any] = []
             for rule in ev.contributing:
-                out += [v for v in rule.cumulative(key) if v not in out]
+                known = cumulative.get(id(rule))
+                values = known[key] if known is not None else rule.cumulative(key)
+                out += [v for v in values if v not in out]
             return out
 
         asks = collected("ask") if disposition == "officer_decision_required" else []
         if disposition == "officer_decision_required" and not asks:
             raise RuleError("the rules require an officer decision but ask no question")
         questions = [
-            OfficerQuestion(id=q, citation=self.rules.questions[q]["citation"],
-                            question=self.rules.questions[q]["question"],
-                            factors=list(self.rules.questions[q]["factors"]),
-                            presumption=self.rules.questions[q]["presumption"])
+            {"id": q, "citation": self.rules.questions[q]["citation"], "question": self.rules.questions[q]["question"],
+             "factors": list(self.rules.questions[q]["factors"]), "presumption": self.rules.questions[q]["presumption"]}
             for q in self.rules.questions if q in asks
         ]
-        deadlines = self.clock.for_decision(rep.received_date, rep.kind, rtype, procedure, disposition, stage)
+        deadlines = self._deadlines(rep.received_date, rep.kind, rtype, procedure, disposition, stage)
         stamp = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
-        return Decision(
-            decision_id=None,
-            reference=reference,
-            representation_type=rtype,
-            procedure=procedure,
-            disposition=disposition,
-            stage=stage,
-            reason=reason,
-            deadlines=deadlines,
-            advocacy_offer=bool(collected("advocacy_offer")),
-            officer_questions=questions,
-            flags=collected("flags"),
-            letters=[self._letter_summary(t) for t in collected("letters")],
-            rules_fired=[FiredRule(id=r.id, title=r.title, citation=r.citation) for r in ev.contributing],
-            ruleset=self.rules.hash,
-            assessed_at=stamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        )
+        # One validation of the whole decision, its questions and fired rules given as dicts (the
+        # same models come out; building each nested model apart cost a call into pydantic each).
+        return Decision.model_validate({
+            "decision_id": None,
+            "reference": reference,
+            "representation_type": rtype,
+            "procedure": procedure,
+            "disposition": disposition,
+            "stage": stage,
+            "reason": reason,
+            "deadlines": deadlines,
+            "advocacy_offer": bool(collected("advocacy_offer")),
+            "officer_questions": questions,
+            "flags": collected("flags"),
+            "letters": [self._letter_summary(t) for t in collected("letters")],
+            "rules_fired": [{"id": r.id, "title": r.title, "citation": r.citation} for r in ev.contributing],
+            "ruleset": self.rules.hash,
+            "assessed_at": stamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        })
 
+
+    def _deadlines(self, *key: Any) -> dict[str, Any]:
+        """``Clock.for_decision``, remembered: the dates depend only on these six values and
+        the calendar, and counting working days costs more than the rest of shaping a decision."""
+        known = self._dates.get(key)
+        if known is None:
+            if len(self._dates) >= DATES_KEPT:
+                self._dates.clear()
+            known = self._dates[key] = self.clock.for_decision(*key)
+        return dict(known)
 
     def _letter_summary(self, template_id: str) -> dict[str, str]:
         info = self.letters.templates[template_id]

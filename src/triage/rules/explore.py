@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 import random
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -44,6 +44,9 @@ class Context:
     received: date
     calendar: WorkingCalendar
     settings: dict[str, Any]
+    # Dates worked out from the calendar for this day of receipt, by what they answer (counting
+    # working days back costs more than the rest of building a case).
+    dates: dict[Any, date] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -116,12 +119,16 @@ def _escalation(case: dict[str, Any], value: Any, ctx: Context) -> None:
     stage, offset = value
     esc: dict[str, Any] = {"original_reference": "CS-2024-00001", "to_stage": stage}
     if offset is not None:
-        days = int(ctx.settings["statutory"][f"request_stage{stage}"]["days"])
-        back = {"limit-1": days - 1, "limit": days, "limit+1": days + 1, "late": days + 20}.get(offset)
-        if back is not None:
-            response = _working_days_before(ctx.calendar, ctx.received, back)
-        else:  # "limit+weekend": received on the day after the limit's last working day, a non-working day
-            response = _working_days_before(ctx.calendar, _previous_non_working(ctx.calendar, ctx.received), days)
+        response = ctx.dates.get(value)
+        if response is None:
+            days = int(ctx.settings["statutory"][f"request_stage{stage}"]["days"])
+            back = {"limit-1": days - 1, "limit": days, "limit+1": days + 1, "late": days + 20}.get(offset)
+            if back is not None:
+                response = _working_days_before(ctx.calendar, ctx.received, back)
+            else:  # "limit+weekend": received on the day after the limit's last working day, a non-working day
+                response = _working_days_before(ctx.calendar, _previous_non_working(ctx.calendar, ctx.received),
+                                                days)
+            ctx.dates[value] = response
         esc["previous_response_date"] = response.isoformat()
     case["escalation"] = esc
 
@@ -345,17 +352,19 @@ def pairwise(dims: list[Dimension], rng: random.Random) -> list[Case]:
                 row = [0] * len(sizes) if background == "plain" else _sparse(sizes, rng)
                 row[a], row[b] = va, vb
                 cases.append(row)
-    positions = list(itertools.combinations(range(len(dims)), 2))
-    covered: set[tuple[int, int, int, int]] = set()
-    for row in cases:
-        covered.update([(i, row[i], j, row[j]) for i, j in positions])
-    for i, j in positions:
+    # The pairs of dimensions i, j are taken in order; the value pairs a pair already has are
+    # read off the columns of every case so far (a case added for one value pair of i, j
+    # covers no other pair of i, j, so reading them once per i, j is enough).
+    columns = [list(column) for column in zip(*cases)] if cases else [[] for _ in sizes]
+    for i, j in itertools.combinations(range(len(dims)), 2):
+        covered = set(zip(columns[i], columns[j]))
         for vi in range(sizes[i]):
             for vj in range(sizes[j]):
-                if (i, vi, j, vj) not in covered:
+                if (vi, vj) not in covered:
                     row = _sparse(sizes, rng)
                     row[i], row[j] = vi, vj
-                    covered.update([(k, row[k], m, row[m]) for k, m in positions])
+                    for column, value in zip(columns, row):
+                        column.append(value)
                     cases.append(row)
     return [tuple(r) for r in cases]
 

@@ -18,7 +18,7 @@ decision (``outcome.*``). An invariant is violated by a case where ``given`` hol
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +26,8 @@ from triage.contract.errors import RuleError, RuleErrors
 from triage.contract.hints import suggest
 
 from . import conditions
-from .conditions import ConditionError, compile_condition
-from .evaluate import holds
+from .conditions import ConditionError, compile_condition, durable_key
+from .evaluate import compile_test, holds
 from .facts import FACTS, FactSpec
 from .oracle import CASE_FACTS, OUTCOME_FACTS
 from .ruleset import RuleSet, yaml_loader
@@ -35,6 +35,7 @@ from .ruleset import RuleSet, yaml_loader
 FILE = "invariants.yaml"
 KEYS = ("id", "statement", "citation", "given", "expect")
 SCHEMA: dict[str, FactSpec] = {**FACTS, **CASE_FACTS, **OUTCOME_FACTS}
+PATHS: dict[str, str] = {durable_key(path): path for path in SCHEMA}  # durable key -> fact path
 
 
 @dataclass(frozen=True)
@@ -46,10 +47,22 @@ class Invariant:
     expect: Any
     given_c: dict[str, Any]
     expect_c: dict[str, Any]
+    # given_c and expect_c compiled to closures once (the verifier asks every explored case).
+    given_test: Callable[[Mapping[str, Any]], bool] = field(init=False, repr=False, compare=False)
+    expect_test: Callable[[Mapping[str, Any]], bool] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "given_test", compile_test(self.given_c, PATHS))
+        object.__setattr__(self, "expect_test", compile_test(self.expect_c, PATHS))
 
     def violated_by(self, fact: Mapping[str, Any]) -> bool:
         """Whether ``fact`` (a payload of every schema fact) breaks this invariant."""
         return holds(self.given_c, fact) and not holds(self.expect_c, fact)
+
+    def violated_in(self, facts: Mapping[str, Any]) -> bool:
+        """The same as ``violated_by(payload(facts))``, for facts keyed by path, without
+        building the payload or interpreting the conditions."""
+        return self.given_test(facts) and not self.expect_test(facts)
 
 
 def resolver(rules: RuleSet, extra: dict[str, Any] | None = None) -> Callable[[str], Any]:

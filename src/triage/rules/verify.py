@@ -21,28 +21,30 @@ representative refused consent), then seeded random cases up to the number asked
 from __future__ import annotations
 
 import fnmatch
+import itertools
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from triage.clock.calendar import WorkingCalendar
 from triage.contract.errors import InputError, RuleError
-from triage.contract.models import Decision
+from triage.contract.models import Decision, Representation
 from triage.contract.validation import parse_representation
 
-from . import explore
+from . import explore, workers
 from .conditions import compile_condition
 from .decider import Decider, Evaluation
-from .evaluate import holds, payload
+from .evaluate import compile_test
 from .explore import Case, Context, Dimension
-from .invariants import Invariant, load_invariants, resolver
+from .invariants import PATHS, Invariant, load_invariants, resolver
 from .oracle import outcome, read
 from .ruleset import Phase, Rule, RuleSet
 
 EXAMPLES = 3  # references kept per finding
+CHUNK = 1000  # cases handed to a worker process at a time
 
 
 @dataclass
@@ -71,6 +73,9 @@ class Finding:
     detail: str = ""
 
 
+Findings = dict[tuple[str, tuple[str, ...]], Finding]  # by (kind, key), in order of first occurrence
+
+
 @dataclass
 class Report:
     cases: int
@@ -79,6 +84,7 @@ class Report:
     pairwise: int
     seconds: float
     findings: dict[tuple[str, tuple[str, ...]], Finding]
+    jobs: int = 1  # processes that checked the cases (not part of the report: it is the same for any)
 
     def of(self, kind: str) -> list[Finding]:
         return [f for f in self.findings.values() if f.kind == kind]
@@ -107,6 +113,11 @@ class Verifier:
         self.calendar: WorkingCalendar = self.decider.clock.calendar
         resolve = resolver(rules)
         self.phase_when = [compile_condition(p.when, resolve) if p.when else None for p in rules.phases]
+        self._when = [compile_test(w, PATHS) if w is not None else None for w in self.phase_when]
+        self._decides = [any(r.exclusive for r in phase.rules) for phase in rules.phases]
+        # Each invariant with its compiled conditions (Invariant.violated_in, minus a call a case).
+        self._checks = [(inv, inv.given_test, inv.expect_test) for inv in self.invariants]
+        self._overlaps: dict[tuple[int, ...], list[tuple[Rule, Rule, str]]] = {}  # by the rules matched (ids)
         self._contexts: dict[date, Context] = {}
 
     def context(self, received: date) -> Context:
@@ -129,14 +140,19 @@ class Verifier:
             decision = self.decider.shape(rep, "VERIFY-1", ev)
         except RuleError as exc:
             return Checked(case, raw, None, [], ev, undecided=str(exc))
+        facts = self.facts(rep, ev, decision)
+        broken = [inv for inv, given, expect in self._checks if given(facts) and not expect(facts)]
+        return Checked(case, raw, decision, broken, ev)
+
+    def facts(self, rep: Representation, ev: Evaluation, decision: Decision) -> dict[str, Any]:
+        """What the invariants read, keyed by path: the rules' facts, the independent reading of
+        the case and the decision's outcome."""
         facts = {**ev.facts, **read(rep, self.rules, self.calendar), **outcome(decision)}
         if decision.disposition == "deferred":  # would anything else be asked without the answer?
             answers = {q: a for q, a in rep.officer_decisions.items() if q != "prejudice_to_proceedings"}
             again = self.decider.decide(rep.model_copy(update={"officer_decisions": answers}), "VERIFY-1")
             facts["outcome.questions_without_prejudice_answer"] = [q.id for q in again.officer_questions]
-        fact = payload(facts)
-        broken = [inv for inv in self.invariants if inv.violated_by(fact)]
-        return Checked(case, raw, decision, broken, ev)
+        return facts
 
     def gaps(self, checked: Checked) -> list[Phase]:
         """Phases that apply to the case and draw an exclusive conclusion somewhere, yet none of
@@ -146,15 +162,13 @@ class Verifier:
             return []
         out = []
         for index, phase in enumerate(self.rules.phases):
-            if not any(r.exclusive for r in phase.rules):
+            if not self._decides[index]:
                 continue  # a phase of flags and letters concludes nothing exclusive
             if any(r.exclusive for r in ev.fired[index]):
                 continue
-            when = self.phase_when[index]
-            if when is not None:
-                facts = payload(facts_before(ev, index))
-                if not holds(when, facts):
-                    continue
+            when = self._when[index]
+            if when is not None and not when(facts_before(ev, index)):
+                continue
             out.append(phase)
         return out
 
@@ -163,12 +177,13 @@ class Verifier:
         ev = checked.evaluation
         out = []
         for matched in ev.fired if ev else []:
-            winners: dict[str, Rule] = {}
-            for rule in matched:
-                for key, value in rule.exclusive.items():
-                    first = winners.setdefault(key, rule)
-                    if first is not rule and first.exclusive[key] != value and not _explained(rule, first):
-                        out.append((first, rule, key))
+            if len(matched) < 2:
+                continue  # one rule cannot disagree with itself
+            key = tuple(map(id, matched))
+            found = self._overlaps.get(key)
+            if found is None:
+                found = self._overlaps[key] = _disagreements(matched)
+            out += found
         return out
 
     def shrink(self, case: Case, still: Callable[[Case], bool]) -> Case:
@@ -192,20 +207,49 @@ class Verifier:
         systematic = [*explore.pairwise(self.dims, rng), *explore.standing_block(self.dims)][:n]
         return systematic, explore.random_cases(self.dims, rng, n - len(systematic))
 
-    def run(self, n: int = 100_000, seed: int = 0, progress: Callable[[int], None] | None = None) -> Report:
+    def run(self, n: int = 100_000, seed: int = 0, progress: Callable[[int], None] | None = None,
+            jobs: int = 1) -> Report:
+        """Explore ``n`` cases (``seed`` draws the random ones) and report the findings, each
+        shrunk. With ``jobs`` > 1 the cases are checked in that many worker processes; the
+        report is the same as one process gives (see ``workers``)."""
         start = time.perf_counter()
         systematic, extra = self.cases(n, seed)
-        findings: dict[tuple[str, tuple[str, ...]], Finding] = {}
+        cases = itertools.chain(systematic, extra)
+        jobs = workers.usable_jobs(jobs) if n > CHUNK else 1
+        findings: Findings = {}
         count = 0
-        for case in [*systematic, *extra]:
-            count += 1
-            self._record(self.check(case), findings)
-            if progress and count % 1000 == 0:
-                progress(count)
+        if jobs > 1:
+            def done(number: int, chunk: list[Case]) -> None:
+                nonlocal count
+                count += len(chunk)
+                if progress:
+                    progress(count)
+
+            # Chunks are merged in the order of their cases: the first example of a finding and
+            # the order of the findings are those of a single pass.
+            for part in workers.run_chunks(self._check_all, _chunks(cases, CHUNK), jobs, done):
+                for key, finding in part.items():
+                    if key in findings:
+                        findings[key].count += finding.count
+                    else:
+                        findings[key] = finding
+        else:
+            for case in cases:
+                count += 1
+                self._record(self.check(case), findings)
+                if progress and count % 1000 == 0:
+                    progress(count)
         for finding in findings.values():
             self._shrink_finding(finding)
         return Report(count, len(self.invariants), len(self.dims), len(systematic), time.perf_counter() - start,
-                      findings)
+                      findings, jobs)
+
+    def _check_all(self, cases: list[Case]) -> Findings:
+        """The findings of ``cases``, unshrunk (a worker's share)."""
+        findings: Findings = {}
+        for case in cases:
+            self._record(self.check(case), findings)
+        return findings
 
     def _record(self, checked: Checked, findings: dict[tuple[str, tuple[str, ...]], Finding]) -> None:
         keys: list[tuple[str, tuple[str, ...], str]] = []
@@ -247,6 +291,25 @@ class Verifier:
         if kind == "overlap":
             return lambda c: any((w.id, loser.id, k) == key for w, loser, k in self.overlaps(self.check(c)))
         return None
+
+
+def _chunks(cases: Iterable[Case], size: int) -> Iterator[list[Case]]:
+    iterator = iter(cases)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def _disagreements(matched: list[Rule]) -> list[tuple[Rule, Rule, str]]:
+    """(winner, loser, conclusion) among rules that hold together in one phase, unexplained.
+    Depends on the rules alone, so the verifier remembers it per set of matched rules."""
+    out = []
+    winners: dict[str, Rule] = {}
+    for rule in matched:
+        for key, value in rule.exclusive.items():
+            first = winners.setdefault(key, rule)
+            if first is not rule and first.exclusive[key] != value and not _explained(rule, first):
+                out.append((first, rule, key))
+    return out
 
 
 def _explained(loser: Rule, winner: Rule) -> bool:
