@@ -245,7 +245,8 @@ def _tests(conditions: list[Any]) -> dict[str, set[tuple[str, Any]]]:
 
 
 def _list_tests(conditions: list[Any]) -> dict[str, list[dict[str, Any]]]:
-    """Per list attribute, its distinct $iany/$iall tests (each a condition of its own)."""
+    """Per list attribute, its distinct $iany/$iall tests (each a condition of its own). An $or
+    of $iany tests of one list (how ``contains_any`` is compiled) is one test: one answer."""
     found: dict[str, dict[str, dict[str, Any]]] = {}
 
     def walk(node: Any) -> None:
@@ -254,7 +255,10 @@ def _list_tests(conditions: list[Any]) -> dict[str, list[dict[str, Any]]]:
                 walk(each)
             return
         for op, arg in node.items():
-            if op in ("$and", "$or"):
+            keys = {next(iter(alt["$iany"])) for alt in arg if set(alt) == {"$iany"}} if op == "$or" else set()
+            if op == "$or" and len(keys) == 1 and all(set(alt) == {"$iany"} for alt in arg):
+                found.setdefault(keys.pop(), {})[json.dumps({op: arg}, sort_keys=True)] = {op: arg}
+            elif op in ("$and", "$or"):
                 walk(arg)
             elif op in ("$iany", "$iall"):
                 ((key, _),) = arg.items()
