@@ -141,11 +141,11 @@ def test_serve_starts_uvicorn_on_the_log(triage: Any, tmp_path: Path, monkeypatc
     from triage.server import runner
 
     started: dict[str, Any] = {}
-    monkeypatch.setattr(runner, "run", lambda app, host, port, log_level, forwarded_allow_ips, workers:
-                        started.update(app=app, host=host, port=port, proxies=forwarded_allow_ips, workers=workers))
+    monkeypatch.setattr(runner, "run", lambda app, host, port, log_level, forwarded_allow_ips:
+                        started.update(app=app, host=host, port=port, proxies=forwarded_allow_ips))
     r = triage("serve", "--port", "8123")
     assert r.code == 0, r.err
-    assert (started["host"], started["port"], started["proxies"], started["workers"]) == ("127.0.0.1", 8123, None, 1)
+    assert (started["host"], started["port"], started["proxies"]) == ("127.0.0.1", 8123, None)
     assert started["app"].state.backend.db_path == tmp_path / "log.db"
     assert (f"triage: serving http://127.0.0.1:8123 (log {tmp_path / 'log.db'}; shipped settings, no council folder; "
             "0 API keys, 0 users)") in r.err
