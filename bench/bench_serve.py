@@ -88,25 +88,14 @@ def cases(count: int) -> list[bytes]:
 
 # ----------------------------------------------------------------------------- the server
 
-def _tree(pid: int) -> list[int]:
-    """``pid`` and its descendants (Linux /proc/PID/task/*/children)."""
-    out, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        out.append(current)
-        for task in Path(f"/proc/{current}/task").glob("*/children"):
-            todo += [int(x) for x in task.read_text().split()]
-    return out
-
-
 class Server:
     """`python -m triage.server` as a child process on 127.0.0.1 (stopped on exit)."""
 
-    def __init__(self, db: Path, port: int, src: Path | None = None, workers: int = 1) -> None:
+    def __init__(self, db: Path, port: int, src: Path | None = None) -> None:
         self.db, self.port = db, port
         self.log = open(OUT / "server.log", "wb")
         cmd = [sys.executable, "-m", "triage.server", "--db", str(db), "--host", "127.0.0.1", "--port", str(port),
-               "--log-level", "warning", *(["--workers", str(workers)] if workers > 1 else [])]
+               "--log-level", "warning"]
         env = dict(os.environ)
         if src is not None:  # another revision's source tree, first on the path
             env["PYTHONPATH"] = os.pathsep.join([str(src), *filter(None, [env.get("PYTHONPATH")])])
@@ -128,14 +117,10 @@ class Server:
         raise BenchFailure(f"the server did not answer /healthz within {timeout:.0f} s")
 
     def cpu_seconds(self) -> float | None:
-        """User + system CPU of the server so far (Linux /proc): its process and, with
-        --workers, the worker processes it started."""
+        """User + system CPU of the server process so far (Linux /proc)."""
         try:
-            total = 0
-            for pid in _tree(self.proc.pid):
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                total += int(fields[11]) + int(fields[12])
-            return total / os.sysconf("SC_CLK_TCK")
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
         except (OSError, IndexError, ValueError):
             return None
 
@@ -366,7 +351,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--concurrency", type=int, default=16, help="client connections (default 16)")
     p.add_argument("--max-requests", type=int, default=20_000, help="submissions in all (default 20000)")
     p.add_argument("--skip-saturation", action="store_true", help="run phase (a) only")
-    p.add_argument("--workers", type=int, default=1, help="server processes (`triage serve --workers N`; default 1)")
     p.add_argument("--rev", metavar="REV", help="serve a committed revision (git archive, unpacked under bench/out/) "
                                                 "instead of this checkout, to compare two side by side")
     args = p.parse_args(argv)
@@ -399,9 +383,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.rev:
         root, commit = snapshot(args.rev, BENCH / "out")
         src = root / "src"
-    machine["served"] = (f"revision {commit}" if commit else "this checkout") + \
-        (f", {args.workers} worker processes" if args.workers > 1 else ", one process")
-    server = Server(db, free_port(), src, args.workers)
+    machine["served"] = f"revision {commit}" if commit else "this checkout"
+    server = Server(db, free_port(), src)
     phases: list[Phase] = []
     try:
         server.wait_ready()

@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import click
@@ -80,26 +79,6 @@ def _done(as_json: bool, result: dict[str, Any], line: str) -> None:
         click.echo(line)
 
 
-def _configure_workers(obj: Any, backend: Any, session_secret: str | None, *, https_only: bool,
-                       request_log: bool) -> None:
-    """What every worker process of `serve --workers N` reads from its environment to build the same app
-    (``triage.server.app.from_environment``): the log, the rules, the council folder, the session key
-    (a random one per start when none is configured, but the same in every worker) and the options."""
-    import json
-    import os
-    import secrets
-
-    from triage.server.app import OPTIONS_ENV, SECRET_ENV
-
-    os.environ["TRIAGE_DB"] = str(Path(backend.db_path).resolve())
-    for name, value in (("TRIAGE_RULES", getattr(obj, "rules_dir", None)),
-                        ("TRIAGE_COUNCIL", getattr(obj, "council_dir", None))):
-        if value:
-            os.environ[name] = str(Path(value).resolve())
-    os.environ[SECRET_ENV] = session_secret or secrets.token_urlsafe(32)
-    os.environ[OPTIONS_ENV] = json.dumps({"https_only": https_only, "request_log": request_log})
-
-
 def register(cli: click.Group) -> None:
     """Add `serve`, `keys` and `users` to the `triage` command group."""
 
@@ -121,13 +100,9 @@ def register(cli: click.Group) -> None:
                        "the query, status, ms, bytes, API key name).")
     @click.option("--log-level", default="info", show_default=True,
                   type=click.Choice(["critical", "error", "warning", "info", "debug"]))
-    @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 16), envvar="TRIAGE_WORKERS",
-                  help="Server processes sharing the port (each decides with its own rules engine; one core "
-                       "each is about 1,000 submissions a second). Default: $TRIAGE_WORKERS, else 1.")
     @click.pass_context
     def serve(ctx: click.Context, host: str, port: int, db: str | None, https_only: bool,
-              secret_key_file: str | None, forwarded_allow_ips: str | None, request_log: str, log_level: str,
-              workers: int) -> None:
+              secret_key_file: str | None, forwarded_allow_ips: str | None, request_log: str, log_level: str) -> None:
         """Serve the eForm API (/v1) and the managers' pages on one log.
 
         API clients send `Authorization: Bearer KEY` (`triage keys add NAME`); managers sign
@@ -165,11 +140,7 @@ def register(cli: click.Group) -> None:
             click.echo("warning: no API key yet: the eForm API refuses every request (triage keys add NAME)", err=True)
         if not tables.users():
             click.echo("warning: no users yet: nobody can sign in to the pages (triage users add NAME)", err=True)
-        if workers > 1:
-            _configure_workers(obj, backend, session_secret, https_only=https_only, request_log=request_log == "json")
-            backend.close()  # each worker opens its own; this one only checked the set-up
-            click.echo(f"triage: {workers} worker processes", err=True)
-        run(app, host, port, log_level=log_level, forwarded_allow_ips=forwarded_allow_ips, workers=workers)
+        run(app, host, port, log_level=log_level, forwarded_allow_ips=forwarded_allow_ips)
 
     @cli.group()
     def keys() -> None:

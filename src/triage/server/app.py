@@ -11,7 +11,6 @@ client, not a framework that validates bodies itself.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import secrets
 from collections.abc import AsyncIterator
@@ -196,17 +195,3 @@ def create_app(db: str | Path | None = None, rules: RuleSet | str | Path | None 
                                         Exception: _server_error}, lifespan=lifespan)
     app.state.backend = backend
     return app
-
-
-OPTIONS_ENV = "TRIAGE_SERVE_OPTIONS"
-
-
-def from_environment() -> Starlette:
-    """The app of one worker process of `triage serve --workers N`: the log, rules and council
-    folder from ``TRIAGE_DB``, ``TRIAGE_RULES`` and ``TRIAGE_COUNCIL``, the session key from
-    ``TRIAGE_SECRET_KEY`` (the same in every worker, so a manager's session is good whichever
-    worker answers), the rest from ``TRIAGE_SERVE_OPTIONS`` (JSON). `triage serve` sets them."""
-    options = json.loads(os.environ.get(OPTIONS_ENV) or "{}")
-    return create_app(secret_key=os.environ.get(SECRET_ENV) or None, https_only=bool(options.get("https_only")),
-                      request_log=bool(options.get("request_log")))
-

@@ -85,22 +85,12 @@ def _limits() -> dict[str, Any]:
             "server_header": False}
 
 
-WORKER_FACTORY = "triage.server.app:from_environment"
-
-
 def run(app: Any, host: str, port: int, *, log_level: str = "info", forwarded_allow_ips: str | None = None,
-        access_log: bool = False, workers: int = 1) -> None:
+        access_log: bool = False) -> None:
     """Serve until interrupted (Ctrl-C or SIGTERM stop it cleanly). ``forwarded_allow_ips``: the reverse
     proxies whose X-Forwarded-For and X-Forwarded-Proto are trusted (none by default);
-    ``access_log``: uvicorn's own text access log (the service writes a JSON request log itself).
-
-    ``workers`` > 1: that many processes share the port, each building its app with
-    ``WORKER_FACTORY`` from the environment (``app`` is not used); uvicorn restarts a worker
-    that dies. Each worker has its own rules engine and writer thread; the log's transactions
-    (WAL, a busy timeout) keep their writes apart, as they do for the CLI writing beside it."""
-    target, factory = (WORKER_FACTORY, True) if workers > 1 else (app, False)
-    uvicorn.run(target, factory=factory, workers=workers if workers > 1 else None, host=host, port=port,
-                log_level=log_level, proxy_headers=bool(forwarded_allow_ips),
+    ``access_log``: uvicorn's own text access log (the service writes a JSON request log itself)."""
+    uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=bool(forwarded_allow_ips),
                 forwarded_allow_ips=forwarded_allow_ips or "", access_log=access_log,
                 timeout_graceful_shutdown=10, **_limits())
 
