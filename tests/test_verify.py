@@ -3,8 +3,13 @@ found, shrunk and reported; the verifier's own pieces (evaluator, explorer) are 
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import random
+import subprocess
+import sys
+import threading
 from pathlib import Path
 from typing import Any, Callable
 
@@ -283,6 +288,28 @@ def _comparable(report: Any) -> dict[str, Any]:
     return data
 
 
+_FRESH = "TRIAGE_TEST_FRESH_PROCESS"
+
+
+def _single_threaded(test: Callable[..., None]) -> Callable[..., None]:
+    """Worker processes are forked, which the verifier does only from a process with one thread
+    (else it checks in process). Earlier tests in a full run leave threads behind (servers,
+    writers), so a test of the workers runs itself again in a fresh interpreter then."""
+    @functools.wraps(test)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        if os.environ.get(_FRESH) or threading.active_count() == 1:
+            assert threading.active_count() == 1, "a worker test needs a process with one thread"
+            test(*args, **kwargs)
+            return
+        proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                               f"{__file__}::{test.__name__}"], env={**os.environ, _FRESH: "1"},
+                              capture_output=True, text=True, timeout=900, cwd=Path(__file__).parent.parent)
+        assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    return wrapper
+
+
+
+@_single_threaded
 def test_worker_processes_give_the_report_of_one_process(tmp_path: Path) -> None:
     """The same cases checked in two and in three worker processes give the report of one
     process: the same findings in the same order, counts, first examples, shrunk cases."""
@@ -303,6 +330,7 @@ def test_worker_processes_give_the_report_of_one_process(tmp_path: Path) -> None
     assert _comparable(verifier.run(3500, seed=6, jobs=3)) == _comparable(one)
 
 
+@_single_threaded
 def test_cli_verify_prints_the_same_with_any_number_of_jobs(run: Any, tmp_path: Path) -> None:
     """`--jobs 1` and `--jobs 2` print the same findings and summary (but for the time taken)."""
     import re
@@ -344,6 +372,7 @@ def _guarded(seconds: int) -> Any:
     return guard()
 
 
+@_single_threaded
 def test_a_worker_that_dies_is_reported_not_waited_for(verifier: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """A worker killed in the middle of its cases (as by a crash of the C engine) ends the run
     with WorkerFailed, and a worker's exception comes back with its message; no worker is left."""
