@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import threading
 from pathlib import Path
@@ -21,6 +22,26 @@ def _fill(db: Path, n: int = 4) -> None:
     case = json.loads((EXAMPLES / "statutory-parent.json").read_text())
     for i in range(n):
         triage.assess({**case, "reference": f"T-{i}"}, db=db, rules=RULES)
+
+
+def _copy_of(db: Path, to: Path) -> None:
+    """A consistent copy of the log, as it stands (its WAL included)."""
+    with sqlite3.connect(db) as source, sqlite3.connect(to) as target:
+        source.backup(target)
+    source.close()
+    target.close()
+
+
+def _put_in_place(copy: Path, db: Path) -> None:
+    """Replace the log file with ``copy``, as someone with the file would while nothing has it
+    open: connections this process left to the garbage collector are closed first (the last
+    close folds the WAL into the file), and no WAL of the replaced file is left beside the copy."""
+    import gc
+
+    gc.collect()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    shutil.copy(copy, db)
 
 
 def _attacker(db: Path) -> sqlite3.Connection:
@@ -127,10 +148,9 @@ def test_stripping_every_signature_is_found(run: Any, db: Path) -> None:
 def test_a_cut_tail_and_an_older_copy_are_found_against_a_checkpoint(run: Any, db: Path, tmp_path: Path) -> None:
     """Truncation passes a plain verify (no signature is wrong) but not --against a later checkpoint;
     nor does an older copy put back in the log's place, even with new records on top."""
-    import shutil
 
     _fill(db, 2)
-    shutil.copy(db, tmp_path / "old.db")
+    _copy_of(db, tmp_path / "old.db")
     _fill_more = json.loads((EXAMPLES / "compliment.json").read_text())
     import triage
     triage.assess(_fill_more, db=db, rules=RULES)
@@ -148,7 +168,7 @@ def test_a_cut_tail_and_an_older_copy_are_found_against_a_checkpoint(run: Any, d
         f"TAMPERED: the log holds 2 records, but the checkpoint of {checkpoint['at']} saw 3: records were cut off "
         "the end, or an older copy was put in its place"])
     # an older copy with a different record on top: as many records, another head
-    shutil.copy(tmp_path / "old.db", db)
+    _put_in_place(tmp_path / "old.db", db)
     triage.assess(json.loads((EXAMPLES / "case-concern.json").read_text()), db=db, rules=RULES)
     assert _verify(run, db, "--against", str(tmp_path / "cp.json")) == (1, [
         f"TAMPERED: record 3 is not the one the checkpoint of {checkpoint['at']} saw: the log was replaced by "
