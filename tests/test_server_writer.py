@@ -74,7 +74,7 @@ def test_waiting_submissions_share_one_commit_and_a_failing_one_rolls_back_alone
     def failing(log: Any) -> None:
         from triage import api
 
-        with log._transaction():  # a record that fails after it has written: only it is undone
+        with log.transaction():  # a record that fails after it has written: only it is undone
             api.assess(example(reference="GROUP-BAD"), db=log, rules=RULES)
             raise ValueError("fails after writing")
 
@@ -154,3 +154,26 @@ def test_when_sqlite_ends_the_group_the_records_before_are_not_answered_as_logge
     log = DecisionLog(db)
     assert log.verify() == []
     log.close()
+
+
+def test_the_servers_tables_write_inside_the_group_and_never_commit_alone(tmp_path: Path) -> None:
+    """An idempotency key stored during a group is a savepoint of the group's transaction; once
+    SQLite has ended that transaction, storing one is refused rather than committed alone."""
+    from triage.log.store import DecisionLog
+    from triage.server.tables import ServerTables
+
+    db = tmp_path / "log.db"
+    log = DecisionLog(db)
+    tables = ServerTables(log)
+    log.begin_group()
+    tables.store_response("eform:/v1/assess", "key-1", "fp", 200, "{}")
+    assert log.conn.in_transaction  # still the group's: nothing committed yet
+    log.commit_group()
+    assert ServerTables(DecisionLog(db)).stored_response("eform:/v1/assess", "key-1") is not None
+
+    log.begin_group()
+    log.conn.execute("ROLLBACK")  # as SQLite does on some errors (disk full, I/O)
+    with pytest.raises(StoreError, match="abandoned"):
+        tables.store_response("eform:/v1/assess", "key-2", "fp", 200, "{}")
+    log.commit_group()
+    assert ServerTables(DecisionLog(db)).stored_response("eform:/v1/assess", "key-2") is None

@@ -115,7 +115,11 @@ def canonical(value: Any) -> str:
 
 
 def content_hash(value: Any) -> str:
-    return "sha256:" + hashlib.sha256(canonical(value).encode()).hexdigest()
+    return _digest(canonical(value))
+
+
+def _digest(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
 def _now() -> str:
@@ -130,7 +134,7 @@ def _link(prev: str, table: str, row: dict[str, Any]) -> str:
 
 
 def _link_text(prev: str, table: str, canonical_row: str) -> str:
-    return "sha256:" + hashlib.sha256(f"{prev}|{table}|{canonical_row}".encode()).hexdigest()
+    return _digest(f"{prev}|{table}|{canonical_row}")
 
 
 def chain_parts(row: dict[str, Any]) -> tuple[str, str]:
@@ -166,7 +170,7 @@ def decision_row(decision: dict[str, Any], representation: dict[str, Any]) -> di
         "assessed_at": decision["assessed_at"], "representation_type": decision["representation_type"],
         "procedure": decision.get("procedure"), "disposition": decision["disposition"],
         "reason": decision.get("reason"), "stage": decision.get("stage"), "ruleset": decision["ruleset"],
-        "input_hash": "sha256:" + hashlib.sha256(stored_input.encode()).hexdigest(),  # = content_hash(representation)
+        "input_hash": _digest(stored_input),  # = content_hash(representation), without encoding it twice
         "representation": stored_input,
         "decision": _STORED({k: v for k, v in decision.items() if k != "decision_id"}),
     }
@@ -214,8 +218,9 @@ class DecisionLog:
             self._db = sqlite_utils.Database(self.conn, execute_plugins=False)
         return self._db
 
-    def _tables(self) -> set[str]:
-        return {row[0] for row in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    def schema_names(self, kind: str = "table") -> set[str]:
+        """The names of the file's tables (or indexes, triggers: ``kind``)."""
+        return {row[0] for row in self.conn.execute("SELECT name FROM sqlite_master WHERE type = ?", (kind,))}
 
     def _columns(self, table: str) -> set[str]:
         return {row[1] for row in self.conn.execute(f"PRAGMA table_info({table})")}
@@ -223,15 +228,15 @@ class DecisionLog:
     # ------------------------------------------------------------------ writing
 
     def _ensure_schema(self) -> None:
-        if set(_TABLES) | set(codes.TABLES) <= self._tables():
+        if set(_TABLES) | set(codes.TABLES) <= self.schema_names():
             self._add_later_columns()
             self._add_code_indexes()
             if "mac" not in self._columns("chain"):
-                with self._transaction():  # a log made before signing: later records are signed
+                with self.transaction():  # a log made before signing: later records are signed
                     if "mac" not in self._columns("chain"):
                         self.conn.execute("ALTER TABLE chain ADD COLUMN mac TEXT")
             return
-        with self._transaction():
+        with self.transaction():
             for name, columns in _TABLES.items():
                 pk = "chain_seq" if name == "chain" else "seq"
                 self.db.table(name).create(columns, pk=pk, if_not_exists=True)
@@ -242,7 +247,7 @@ class DecisionLog:
                     self.db.table(name).create_index(cols, if_not_exists=True)
             # the code tables, filled from the records of a log made before they existed
             # (checked inside the transaction: another process may have just made them)
-            present = set(self.db.table_names())
+            present = self.schema_names()
             for name in codes.TABLES:
                 if name in present:
                     continue
@@ -256,9 +261,8 @@ class DecisionLog:
 
     def _add_code_indexes(self) -> None:
         """Add the indexes of ``codes.INDEXES`` to a log made before them."""
-        have = {row[0] for row in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()}
-        if not set(codes.INDEXES) <= have:
-            with self._transaction():  # IF NOT EXISTS: another process may have just made them
+        if not set(codes.INDEXES) <= self.schema_names("index"):
+            with self.transaction():  # IF NOT EXISTS: another process may have just made them
                 for statement in codes.INDEXES.values():
                     self.conn.execute(statement)
 
@@ -267,7 +271,7 @@ class DecisionLog:
         for table, columns in _ADDED_LATER.items():
             missing = [c for c in columns if c not in self._columns(table)]
             if missing:
-                with self._transaction():
+                with self.transaction():
                     have = self._columns(table)  # another process may have added them
                     for column in missing:
                         if column not in have:
@@ -279,7 +283,10 @@ class DecisionLog:
     _grouped = False
 
     @contextmanager
-    def _transaction(self) -> Iterator[None]:
+    def transaction(self) -> Iterator[None]:
+        """One write to the log's file: its own ``BEGIN IMMEDIATE`` ... ``COMMIT`` (rolled back on
+        an error), or, inside a group (``begin_group``), a savepoint kept or rolled back on its
+        own. The log's records use it, and so do the server's tables in the same file."""
         conn = self.conn
         if self._grouped:
             with self._savepoint(conn):
@@ -368,7 +375,7 @@ class DecisionLog:
 
     def _write(self, what: str, fn: Any) -> Any:
         try:
-            with self._transaction():
+            with self.transaction():
                 return fn()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"could not {what} in the decision log {self.path}: {exc}") from exc

@@ -128,39 +128,19 @@ class ServerTables:
     def __init__(self, log: DecisionLog) -> None:
         self.log = log
         self.conn: sqlite3.Connection = log.conn
-        names = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if not _TABLE_NAMES <= names:
+        if not _TABLE_NAMES <= log.schema_names():
             with self._transaction("create the server's tables"):
                 for statement in _SCHEMA:
                     self.conn.execute(statement)
 
     @contextmanager
     def _transaction(self, what: str) -> Iterator[None]:
-        # The log's connection is in autocommit mode; group writes as the log itself does.
-        # Inside the writer's group commit (``writer``) a transaction is open already: then
-        # this block is a savepoint, kept or rolled back on its own, committed with the group.
-        if self.conn.in_transaction:
-            try:
-                self.conn.execute("SAVEPOINT triage_tables")
-                try:
-                    yield
-                except BaseException:
-                    if self.conn.in_transaction:
-                        self.conn.execute("ROLLBACK TO triage_tables")
-                        self.conn.execute("RELEASE triage_tables")
-                    raise
-                self.conn.execute("RELEASE triage_tables")
-            except sqlite3.DatabaseError as exc:
-                raise StoreError(f"could not {what} in {self.log.path}: {exc}") from exc
-            return
+        # The log's own transaction: alone, its own BEGIN IMMEDIATE ... COMMIT; inside the
+        # writer's group commit (``writer``), a savepoint committed with the group, and refused
+        # if SQLite has already ended the group's transaction (never committed on its own).
         try:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
+            with self.log.transaction():
                 yield
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            self.conn.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"could not {what} in {self.log.path}: {exc}") from exc
 
