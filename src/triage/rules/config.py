@@ -486,19 +486,22 @@ def settings_relations(settings: dict[str, Any]) -> list[tuple[KeyPath, str]]:
     return out
 
 
+def iso_dates(value: Any) -> Any:
+    """``value`` with every date in it (YAML reads 2025-01-01 as one) as ISO text, as facts and
+    settings carry them."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [iso_dates(v) for v in value]
+    if isinstance(value, dict):
+        return {k: iso_dates(v) for k, v in value.items()}
+    return value
+
+
 def normalise_settings(settings: dict[str, Any]) -> dict[str, Any]:
     """The effective settings in one shape for the code that reads them: dates as ISO text,
     every closure day as a date (a closure may be written as {date, name})."""
-    def iso(value: Any) -> Any:
-        if isinstance(value, date):
-            return value.isoformat()
-        if isinstance(value, list):
-            return [iso(v) for v in value]
-        if isinstance(value, dict):
-            return {k: iso(v) for k, v in value.items()}
-        return value
-
-    out = iso(settings)
+    out = iso_dates(settings)
     calendar = out.get("calendar")
     if isinstance(calendar, dict):
         calendar["council_closures"] = [c["date"] if isinstance(c, dict) else c

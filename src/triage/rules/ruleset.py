@@ -32,7 +32,6 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +40,7 @@ from triage.contract.errors import RuleError, RuleErrors, UsageError
 from triage.contract.hints import suggest
 
 from .conditions import ConditionError, compile_condition, resolver
+from .config import iso_dates
 from .facts import CUMULATIVE_CONCLUSIONS, EXCLUSIVE_CONCLUSIONS, FACTS
 from .taxonomy import Taxonomy
 
@@ -190,17 +190,6 @@ def default_templates_dir(rules_dir: Path) -> Path:
     return beside if beside.is_dir() else templates_dir("letters")
 
 
-def _jsonable(value: Any) -> Any:
-    """YAML reads 2025-01-01 as a date; facts carry ISO strings."""
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    return value
-
-
 class _Loader_:
     """Collects every problem in one pass, so `triage rules check` can report them all."""
 
@@ -277,7 +266,7 @@ class _Loader_:
             for name, values in (data.get("lists") or {}).items():
                 if name in lists:
                     self.err(f"list {name!r} is declared twice", file=str(path))
-                lists[name] = _jsonable(values)
+                lists[name] = iso_dates(values)
             raw_phases.append((path, data))
 
         resolve = resolver(lists, settings)

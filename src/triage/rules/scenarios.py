@@ -34,8 +34,9 @@ import yaml
 from triage.contract.errors import InputError, RuleError
 from triage.contract.validation import parse_representation
 
+from .config import iso_dates
 from .decider import Decider
-from .ruleset import RuleSet, _jsonable, yaml_loader
+from .ruleset import RuleSet, yaml_loader
 
 EXPECT_KEYS = ("representation_type", "procedure", "disposition", "reason", "stage", "deadlines",
                "advocacy_offer", "officer_questions", "flags", "letters", "rules_fired_include",
@@ -84,15 +85,15 @@ def load_scenarios(directory: Path) -> list[Scenario]:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}" if mark else ""
             raise RuleError(f"not valid YAML{where}: {getattr(exc, 'problem', exc)}", file=str(path)) from None
-        base = _jsonable(data.get("base") or {})
+        base = iso_dates(data.get("base") or {})
         for i, raw in enumerate(data.get("scenarios") or []):
             name = raw.get("name") or f"#{i + 1}"
             unknown = set(raw.get("expect") or {}) - set(EXPECT_KEYS)
             if unknown:
                 raise RuleError(f"scenario {name!r}: unknown expect keys {sorted(unknown)}; allowed: "
                                 f"{', '.join(EXPECT_KEYS)}", file=str(path))
-            found.append(Scenario(name, path.name, _merge(base, _jsonable(raw.get("case") or {})),
-                                  _jsonable(raw.get("expect") or {}), raw.get("source"), raw.get("overrides")))
+            found.append(Scenario(name, path.name, _merge(base, iso_dates(raw.get("case") or {})),
+                                  iso_dates(raw.get("expect") or {}), raw.get("source"), raw.get("overrides")))
     return found
 
 
